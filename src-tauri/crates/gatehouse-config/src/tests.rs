@@ -1,0 +1,189 @@
+use std::path::Path;
+
+use crate::{Config, Error, LogFormat, Paths, ProjectDirsSource, ServerName, parse};
+
+const FILE: &str = "/etc/gatehouse.toml";
+
+/// Parses `text` and renders either the servers or the error as one string.
+fn check(text: &str, expect: &str) {
+    let got = match parse(Path::new(FILE), text) {
+        Ok(config) => render(&config),
+        Err(err) => format!("error: {err}"),
+    };
+    assert_eq!(got, expect, "input:\n{text}");
+}
+
+fn render(config: &Config) -> String {
+    let servers: Vec<String> = config
+        .servers
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} {:?} env={:?} secrets={:?} enabled={}",
+                s.name, s.command, s.args, s.env, s.secret_env, s.enabled
+            )
+        })
+        .collect();
+    format!("ok: {}", servers.join(" | "))
+}
+
+#[test]
+fn default_config_is_valid_and_has_the_demo_server() {
+    check(
+        crate::DEFAULT_CONFIG,
+        r#"ok: demo gatehouse ["demo-server"] env={} secrets=[] enabled=true"#,
+    );
+}
+
+#[test]
+fn empty_file_is_a_config_without_servers() {
+    check("", "ok: ");
+}
+
+#[test]
+fn servers_are_sorted_and_complete() {
+    check(
+        r#"
+[servers.zeta]
+command = "npx"
+args = ["-y", "@modelcontextprotocol/server-memory"]
+enabled = false
+
+[servers.alpha]
+command = "/usr/bin/uvx"
+env = { LOG = "1" }
+secret_env = ["API_KEY"]
+"#,
+        r#"ok: alpha /usr/bin/uvx [] env={"LOG": "1"} secrets=["API_KEY"] enabled=true | zeta npx ["-y", "@modelcontextprotocol/server-memory"] env={} secrets=[] enabled=false"#,
+    );
+}
+
+#[test]
+fn syntax_error_names_file_line_and_column() {
+    check(
+        "[servers.demo]\ncommand = \"gatehouse\nargs = []\n",
+        "error: invalid config /etc/gatehouse.toml:2:21: invalid basic string, expected `\"`",
+    );
+}
+
+#[test]
+fn unknown_key_is_reported_where_it_is() {
+    check(
+        "[servers.demo]\ncomand = \"x\"\n",
+        "error: invalid config /etc/gatehouse.toml:2:1: unknown field `comand`, expected one of `command`, `args`, `env`, `secret_env`, `cwd`, `enabled`",
+    );
+}
+
+#[test]
+fn missing_command_is_reported() {
+    check(
+        "[servers.demo]\nargs = [\"x\"]\n",
+        "error: invalid config /etc/gatehouse.toml:1:1: missing field `command`",
+    );
+}
+
+#[test]
+fn bad_server_name_points_at_the_name() {
+    check(
+        "\n[servers.\"my server\"]\ncommand = \"x\"\n",
+        "error: invalid config /etc/gatehouse.toml:2:10: server name `my server` contains ` `; use letters, digits, `_` and `-`",
+    );
+    check(
+        "[servers.a__b]\ncommand = \"x\"\n",
+        "error: invalid config /etc/gatehouse.toml:1:10: server name `a__b` cannot contain `__` (it separates server and tool names)",
+    );
+}
+
+#[test]
+fn empty_command_is_refused() {
+    check(
+        "[servers.x]\ncommand = \"  \"\n",
+        "error: invalid config /etc/gatehouse.toml:2:11: server `x` has an empty `command`",
+    );
+}
+
+#[test]
+fn secret_and_plain_env_cannot_overlap() {
+    check(
+        "[servers.x]\ncommand = \"x\"\nenv = { TOKEN = \"a\" }\nsecret_env = [\"TOKEN\"]\n",
+        "error: invalid config /etc/gatehouse.toml:4:15: `TOKEN` is in both `env` and `secret_env` of server `x`; keep it in one",
+    );
+}
+
+#[test]
+fn bad_env_name_is_refused() {
+    check(
+        "[servers.x]\ncommand = \"x\"\nenv = { \"1A\" = \"a\" }\n",
+        "error: invalid config /etc/gatehouse.toml:3:9: `1A` is not a valid environment variable name (letters, digits and `_`, not starting with a digit)",
+    );
+}
+
+#[test]
+fn log_settings_are_read_and_checked() {
+    let config = parse(
+        Path::new(FILE),
+        "[log]\nlevel = \"debug\"\nformat = \"json\"\n",
+    )
+    .unwrap();
+    assert_eq!(config.log.level.as_deref(), Some("debug"));
+    assert_eq!(config.log.format, Some(LogFormat::Json));
+    check(
+        "[log]\nformat = \"xml\"\n",
+        "error: invalid config /etc/gatehouse.toml:2:10: unknown log format `xml`, expected `text` or `json`",
+    );
+}
+
+#[test]
+fn server_names_have_limits() {
+    assert!(ServerName::new(&"a".repeat(64)).is_ok());
+    assert!(ServerName::new(&"a".repeat(65)).is_err());
+    assert!(ServerName::new("-x").is_err());
+    assert!(ServerName::new("").is_err());
+    assert!(ServerName::new("fs_2-home").is_ok());
+}
+
+#[test]
+fn first_run_writes_the_default_once_and_keeps_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/gatehouse.toml");
+    let (config, created) = crate::load_or_init(&path).unwrap();
+    assert!(created);
+    assert_eq!(config.servers[0].name.as_str(), "demo");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), crate::DEFAULT_CONFIG);
+
+    std::fs::write(&path, "# mine\n").unwrap();
+    let (config, created) = crate::load_or_init(&path).unwrap();
+    assert!(!created);
+    assert!(config.servers.is_empty());
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "# mine\n");
+}
+
+#[test]
+fn invalid_file_is_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gatehouse.toml");
+    std::fs::write(&path, "[servers.x\n").unwrap();
+    let err = crate::load_or_init(&path).unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "[servers.x\n");
+}
+
+#[test]
+fn gatehouse_home_relocates_everything() {
+    let paths = Paths::resolve(&ProjectDirsSource {
+        gatehouse_home: Some("/tmp/gh".into()),
+        config_override: None,
+    })
+    .unwrap();
+    assert_eq!(paths, Paths::under(Path::new("/tmp/gh")));
+    assert_eq!(paths.config_file, Path::new("/tmp/gh/gatehouse.toml"));
+    assert_eq!(paths.logs_dir, Path::new("/tmp/gh/logs"));
+
+    let paths = Paths::resolve(&ProjectDirsSource {
+        gatehouse_home: Some("/tmp/gh".into()),
+        config_override: Some("/elsewhere/g.toml".into()),
+    })
+    .unwrap();
+    assert_eq!(paths.config_file, Path::new("/elsewhere/g.toml"));
+    assert_eq!(paths.data_dir, Path::new("/tmp/gh/data"));
+}
