@@ -1,0 +1,125 @@
+// The typed IPC boundary to the Rust side.
+//
+// This is the ONLY module that talks to Tauri (`@tauri-apps/api/core` and
+// `@tauri-apps/api/event`). Components never import it directly; they go
+// through `backend.ts`, which swaps in `api.mock.ts` in a plain browser.
+
+import { invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
+
+export type ServerState =
+  | 'disabled'
+  | 'stopped'
+  | 'starting'
+  | 'running'
+  | 'stopping'
+  | 'backing_off'
+  | 'failed';
+
+export interface ToolView {
+  name: string;
+  title: string | null;
+  description: string | null;
+  readOnly: boolean;
+  destructive: boolean;
+}
+
+export interface ServerView {
+  /** May be long (up to 64 chars), `[A-Za-z0-9_-]`. */
+  name: string;
+  state: ServerState;
+  /** As configured, e.g. "npx" or "gatehouse". */
+  command: string;
+  args: string[];
+  /** Absolute path once resolved, null if not found. */
+  resolvedCommand: string | null;
+  pid: number | null;
+  /** Empty until running. */
+  tools: ToolView[];
+  /** Human sentence: failure reason, or null. */
+  detail: string | null;
+  /** Unix ms when the server entered its current state. */
+  since: number | null;
+}
+
+export interface AppInfo {
+  version: string;
+  configPath: string;
+  dataDir: string;
+  logsDir: string;
+}
+
+/** Name of the event the Rust side emits whenever any server changes. */
+export const SERVERS_CHANGED = 'servers-changed';
+
+/**
+ * Every rejection from this module is an `ApiError`. The Rust side rejects
+ * with `{ kind, message }`; anything else is wrapped with kind "Unknown".
+ */
+export class ApiError extends Error {
+  readonly kind: string;
+
+  constructor(kind: string, message: string) {
+    super(message);
+    this.name = 'ApiError';
+    this.kind = kind;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Normalise anything thrown or rejected by Tauri into an `ApiError`. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (typeof err === 'string') return new ApiError('Unknown', err || 'Unknown error');
+  if (isRecord(err)) {
+    const kind = typeof err.kind === 'string' && err.kind !== '' ? err.kind : 'Unknown';
+    const message =
+      typeof err.message === 'string' && err.message !== ''
+        ? err.message
+        : kind !== 'Unknown'
+          ? kind
+          : safeStringify(err);
+    return new ApiError(kind, message);
+  }
+  if (err === undefined || err === null) return new ApiError('Unknown', 'Unknown error');
+  return new ApiError('Unknown', String(err));
+}
+
+function safeStringify(value: unknown): string {
+  try {
+    const text = JSON.stringify(value);
+    return text === undefined || text === '{}' ? 'Unknown error' : text;
+  } catch {
+    return 'Unknown error';
+  }
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (err) {
+    throw toApiError(err);
+  }
+}
+
+/** List every configured server with its current state (`list_servers`). */
+export function listServers(): Promise<ServerView[]> {
+  return call<ServerView[]>('list_servers');
+}
+
+/** Version and well-known paths of the running app (`app_info`). */
+export function appInfo(): Promise<AppInfo> {
+  return call<AppInfo>('app_info');
+}
+
+/** Subscribe to `servers-changed` (full snapshot each time); resolves to an unlisten function. */
+export async function onServersChanged(cb: (servers: ServerView[]) => void): Promise<() => void> {
+  try {
+    return await listen<ServerView[]>(SERVERS_CHANGED, (event) => cb(event.payload));
+  } catch (err) {
+    throw toApiError(err);
+  }
+}
