@@ -189,14 +189,14 @@ function manyServers(now: number): ServerView[] {
   return out;
 }
 
+// Starts where the demo's "git" server starts, then loops.
 const LIVE_CYCLE: { state: ServerState; detail: string | null }[] = [
-  { state: 'stopped', detail: null },
   { state: 'starting', detail: null },
   { state: 'running', detail: null },
   { state: 'stopping', detail: null },
-  { state: 'backing_off', detail: 'Exited with status 1; retrying in 2 s.' },
+  { state: 'stopped', detail: null },
   { state: 'starting', detail: null },
-  { state: 'running', detail: null },
+  { state: 'backing_off', detail: 'Exited with status 1; retrying in 2 s.' },
 ];
 
 export function scenarioServers(scenario: MockScenario, now = Date.now()): ServerView[] {

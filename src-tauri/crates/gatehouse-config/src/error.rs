@@ -33,7 +33,9 @@ pub enum Error {
         message: String,
     },
     /// No home directory could be determined, and `$GATEHOUSE_HOME` is not set.
-    #[error("cannot find a home directory for Gatehouse's files; set GATEHOUSE_HOME to a directory")]
+    #[error(
+        "cannot find a home directory for Gatehouse's files; set GATEHOUSE_HOME to a directory"
+    )]
     NoHome,
 }
 

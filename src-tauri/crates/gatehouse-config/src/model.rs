@@ -49,7 +49,9 @@ impl FromStr for LogFormat {
         match text {
             "text" => Ok(LogFormat::Text),
             "json" => Ok(LogFormat::Json),
-            other => Err(format!("unknown log format `{other}`, expected `text` or `json`")),
+            other => Err(format!(
+                "unknown log format `{other}`, expected `text` or `json`"
+            )),
         }
     }
 }
@@ -144,7 +146,12 @@ pub(crate) fn validate(path: &Path, text: &str, file: schema::ConfigFile) -> Res
     let format = match file.log.format {
         Some(format) => {
             let span = format.span();
-            Some(format.into_inner().parse().map_err(|msg| invalid(span, msg))?)
+            Some(
+                format
+                    .into_inner()
+                    .parse()
+                    .map_err(|msg| invalid(span, msg))?,
+            )
         }
         None => None,
     };

@@ -149,7 +149,10 @@ fn first_run_writes_the_default_once_and_keeps_edits() {
     let (config, created) = crate::load_or_init(&path).unwrap();
     assert!(created);
     assert_eq!(config.servers[0].name.as_str(), "demo");
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), crate::DEFAULT_CONFIG);
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        crate::DEFAULT_CONFIG
+    );
 
     std::fs::write(&path, "# mine\n").unwrap();
     let (config, created) = crate::load_or_init(&path).unwrap();

@@ -133,22 +133,35 @@ impl NotesServer {
     #[tool(annotations(title = "Read a note", read_only_hint = true))]
     fn read_note(&self, Parameters(NoteId { id }): Parameters<NoteId>) -> CallToolResult {
         match self.lock().notes.get(&id) {
-            Some(note) => {
-                CallToolResult::success(vec![ContentBlock::text(format!("# {}\n\n{}", note.title, note.body))])
-            }
+            Some(note) => CallToolResult::success(vec![ContentBlock::text(format!(
+                "# {}\n\n{}",
+                note.title, note.body
+            ))]),
             None => no_such_note(id),
         }
     }
 
     /// Adds a note and returns its id.
-    #[tool(annotations(title = "Add a note", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false))]
+    #[tool(annotations(
+        title = "Add a note",
+        read_only_hint = false,
+        destructive_hint = false,
+        idempotent_hint = false,
+        open_world_hint = false
+    ))]
     fn add_note(&self, Parameters(NewNote { title, body }): Parameters<NewNote>) -> CallToolResult {
         let note = self.lock().add(title, body);
         CallToolResult::success(vec![ContentBlock::text(format!("added note {}", note.id))])
     }
 
     /// Deletes a note for good.
-    #[tool(annotations(title = "Delete a note", read_only_hint = false, destructive_hint = true, idempotent_hint = true, open_world_hint = false))]
+    #[tool(annotations(
+        title = "Delete a note",
+        read_only_hint = false,
+        destructive_hint = true,
+        idempotent_hint = true,
+        open_world_hint = false
+    ))]
     fn delete_note(&self, Parameters(NoteId { id }): Parameters<NoteId>) -> CallToolResult {
         match self.lock().notes.remove(&id) {
             Some(note) => CallToolResult::success(vec![ContentBlock::text(format!(
@@ -164,7 +177,9 @@ impl NotesServer {
     fn lock(&self) -> std::sync::MutexGuard<'_, Notes> {
         // A panic while holding the lock cannot leave the map half-updated
         // (every mutation is a single insert or remove), so poison is harmless.
-        self.notes.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.notes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -178,10 +193,11 @@ fn no_such_note(id: u64) -> CallToolResult {
 impl ServerHandler for NotesServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("gatehouse-demo", env!("CARGO_PKG_VERSION")))
-            .with_instructions(
-                "A small notes store built into Gatehouse, for trying things out.",
-            )
+            .with_server_info(Implementation::new(
+                "gatehouse-demo",
+                env!("CARGO_PKG_VERSION"),
+            ))
+            .with_instructions("A small notes store built into Gatehouse, for trying things out.")
     }
 }
 

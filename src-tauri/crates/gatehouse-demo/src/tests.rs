@@ -15,14 +15,22 @@ async fn connect() -> RunningService<rmcp::RoleClient, ()> {
     ().serve(client_io).await.unwrap()
 }
 
-async fn call(client: &RunningService<rmcp::RoleClient, ()>, tool: &str, args: serde_json::Value) -> CallToolResult {
+async fn call(
+    client: &RunningService<rmcp::RoleClient, ()>,
+    tool: &str,
+    args: serde_json::Value,
+) -> CallToolResult {
     let params = CallToolRequestParams::new(tool.to_owned())
         .with_arguments(args.as_object().cloned().unwrap_or_default());
     client.call_tool(params).await.unwrap()
 }
 
 fn text(result: &CallToolResult) -> String {
-    result.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect()
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect()
 }
 
 #[tokio::test]
@@ -34,7 +42,10 @@ async fn tools_carry_the_annotations_the_policy_relies_on() {
         .iter()
         .map(|tool| {
             let ann = tool.annotations.as_ref().unwrap();
-            format!("{} ro={:?} destructive={:?}", tool.name, ann.read_only_hint, ann.destructive_hint)
+            format!(
+                "{} ro={:?} destructive={:?}",
+                tool.name, ann.read_only_hint, ann.destructive_hint
+            )
         })
         .collect();
     assert_eq!(
@@ -47,14 +58,22 @@ async fn tools_carry_the_annotations_the_policy_relies_on() {
         ]
     );
     let read_note = tools.iter().find(|t| t.name == "read_note").unwrap();
-    assert_eq!(read_note.input_schema["required"], serde_json::json!(["id"]));
+    assert_eq!(
+        read_note.input_schema["required"],
+        serde_json::json!(["id"])
+    );
     client.cancel().await.unwrap();
 }
 
 #[tokio::test]
 async fn notes_can_be_added_read_and_deleted() {
     let client = connect().await;
-    let added = call(&client, "add_note", serde_json::json!({"title": "groceries", "body": "eggs"})).await;
+    let added = call(
+        &client,
+        "add_note",
+        serde_json::json!({"title": "groceries", "body": "eggs"}),
+    )
+    .await;
     assert_eq!(text(&added), "added note 2");
 
     let listed = call(&client, "list_notes", serde_json::json!({})).await;
@@ -68,6 +87,10 @@ async fn notes_can_be_added_read_and_deleted() {
     assert_eq!(deleted.is_error, Some(false));
     let again = call(&client, "read_note", serde_json::json!({"id": 2})).await;
     assert_eq!(again.is_error, Some(true));
-    assert!(text(&again).contains("no note with id 2"), "{}", text(&again));
+    assert!(
+        text(&again).contains("no note with id 2"),
+        "{}",
+        text(&again)
+    );
     client.cancel().await.unwrap();
 }

@@ -13,11 +13,17 @@ fn set_get_remove_round_trip_in_the_real_keyring() {
     store
         .set("demo/API_KEY", &Secret::new("s3cr3t-value".to_owned()))
         .unwrap();
-    assert_eq!(store.get("demo/API_KEY").unwrap().unwrap().expose(), "s3cr3t-value");
+    assert_eq!(
+        store.get("demo/API_KEY").unwrap().unwrap().expose(),
+        "s3cr3t-value"
+    );
     store
         .set("demo/API_KEY", &Secret::new("rotated".to_owned()))
         .unwrap();
-    assert_eq!(store.get("demo/API_KEY").unwrap().unwrap().expose(), "rotated");
+    assert_eq!(
+        store.get("demo/API_KEY").unwrap().unwrap().expose(),
+        "rotated"
+    );
     assert!(store.remove("demo/API_KEY").unwrap());
     assert!(!store.remove("demo/API_KEY").unwrap());
     assert_eq!(store.get("demo/API_KEY").unwrap(), None);

@@ -1,0 +1,230 @@
+//! Turning a configured server into a running process: command resolution,
+//! a clean environment, and a process group / Job Object around the child.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+
+use gatehouse_config::ServerSpec;
+use process_wrap::tokio::{ChildWrapper, CommandWrap};
+
+/// The command name that always means "this Gatehouse executable".
+pub const SELF_COMMAND: &str = "gatehouse";
+
+/// Environment variables a child inherits from Gatehouse. Everything else —
+/// Gatehouse's own token, unrelated credentials in the user's shell — is left
+/// out; a server gets only these, its configured `env`, and its own secrets.
+#[cfg(unix)]
+const INHERITED_VARS: &[&str] = &[
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "LC_NUMERIC",
+    "LC_TIME",
+    "LC_COLLATE",
+    "LC_MONETARY",
+    "TZ",
+    "TMPDIR",
+    "TERM",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "XDG_RUNTIME_DIR",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_CACHE_HOME",
+    "XDG_STATE_HOME",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "NODE_EXTRA_CA_CERTS",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+];
+#[cfg(windows)]
+const INHERITED_VARS: &[&str] = &[
+    "SYSTEMROOT",
+    "SYSTEMDRIVE",
+    "WINDIR",
+    "COMSPEC",
+    "PATHEXT",
+    "APPDATA",
+    "LOCALAPPDATA",
+    "USERPROFILE",
+    "USERNAME",
+    "USERDOMAIN",
+    "HOMEDRIVE",
+    "HOMEPATH",
+    "PROGRAMDATA",
+    "PROGRAMFILES",
+    "PROGRAMFILES(X86)",
+    "COMMONPROGRAMFILES",
+    "TEMP",
+    "TMP",
+    "NUMBER_OF_PROCESSORS",
+    "PROCESSOR_ARCHITECTURE",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+];
+
+/// Everything the supervisor needs from its surroundings to start servers.
+/// Built once by the caller, so resolution is the same for every server.
+#[derive(Debug, Clone)]
+pub struct LaunchContext {
+    /// This executable: what `command = "gatehouse"` runs.
+    pub self_exe: PathBuf,
+    /// The `PATH` used to resolve bare command names, and given to children.
+    pub search_path: OsString,
+    /// The variables every child starts with (see the inherited list).
+    pub base_env: Vec<(OsString, OsString)>,
+    /// Working directory for servers that set no `cwd`.
+    pub default_cwd: PathBuf,
+}
+
+impl LaunchContext {
+    /// A context from this process: its executable, its `PATH`, and the
+    /// inherited subset of its environment.
+    ///
+    /// # Errors
+    /// When the current executable's path cannot be determined.
+    pub fn from_current_process(default_cwd: &Path) -> std::io::Result<LaunchContext> {
+        let base_env = INHERITED_VARS
+            .iter()
+            .filter_map(|name| std::env::var_os(name).map(|value| (OsString::from(name), value)))
+            .collect();
+        Ok(LaunchContext {
+            self_exe: std::env::current_exe()?,
+            search_path: std::env::var_os("PATH").unwrap_or_default(),
+            base_env,
+            default_cwd: default_cwd.to_owned(),
+        })
+    }
+}
+
+/// Resolves a configured command to an absolute path: `gatehouse` is this
+/// executable, a path is taken relative to `cwd`, a bare name is looked up
+/// on `search_path`.
+///
+/// # Errors
+/// A sentence saying what was looked for and where.
+pub fn resolve_command(
+    command: &str,
+    self_exe: &Path,
+    search_path: &OsStr,
+    cwd: &Path,
+) -> Result<PathBuf, String> {
+    if command == SELF_COMMAND {
+        return Ok(self_exe.to_owned());
+    }
+    let as_path = Path::new(command);
+    if as_path.components().count() > 1 || as_path.is_absolute() {
+        let full = cwd.join(as_path);
+        return if full.is_file() {
+            Ok(full)
+        } else {
+            Err(format!(
+                "`{}` does not exist or is not a file",
+                full.display()
+            ))
+        };
+    }
+    which::which_in(command, Some(search_path), cwd).map_err(|_| {
+        let dirs = std::env::split_paths(search_path)
+            .map(|dir| dir.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "`{command}` was not found on PATH ({dirs}); install it or set `command` to its absolute path"
+        )
+    })
+}
+
+/// Spawns `program` for `spec` with piped stdio, a clean environment and its
+/// own process group (Unix) or Job Object (Windows). The group is killed if
+/// the returned handle is dropped.
+pub(crate) fn spawn(
+    spec: &ServerSpec,
+    program: &Path,
+    context: &LaunchContext,
+) -> std::io::Result<Box<dyn ChildWrapper>> {
+    let mut command = tokio::process::Command::new(program);
+    command
+        .args(&spec.args)
+        .env_clear()
+        .envs(context.base_env.iter().map(|(k, v)| (k, v)))
+        .env("PATH", &context.search_path)
+        .envs(&spec.env)
+        .current_dir(spec.cwd.as_deref().unwrap_or(&context.default_cwd))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    // CREATE_NO_WINDOW: a GUI-launched Gatehouse must not flash a console
+    // window for every server.
+    #[cfg(windows)]
+    command.creation_flags(0x0800_0000);
+    let mut wrapped = CommandWrap::from(command);
+    #[cfg(unix)]
+    wrapped.wrap(process_wrap::tokio::ProcessGroup::leader());
+    #[cfg(windows)]
+    wrapped.wrap(process_wrap::tokio::JobObject);
+    wrapped.wrap(process_wrap::tokio::KillOnDrop);
+    wrapped.spawn()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_command_is_this_executable() {
+        let got = resolve_command(
+            "gatehouse",
+            Path::new("/opt/gh/gatehouse"),
+            OsStr::new(""),
+            Path::new("/"),
+        );
+        assert_eq!(got, Ok(PathBuf::from("/opt/gh/gatehouse")));
+    }
+
+    #[test]
+    fn bare_names_are_found_on_the_given_path_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let got = resolve_command(
+            "sh",
+            Path::new("/x"),
+            OsStr::new("/bin:/usr/bin"),
+            dir.path(),
+        )
+        .unwrap();
+        assert!(
+            got.is_absolute() && got.ends_with("sh"),
+            "{}",
+            got.display()
+        );
+
+        let err =
+            resolve_command("sh", Path::new("/x"), dir.path().as_os_str(), dir.path()).unwrap_err();
+        assert!(err.starts_with("`sh` was not found on PATH ("), "{err}");
+    }
+
+    #[test]
+    fn relative_paths_are_taken_from_cwd() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("server.sh"), "").unwrap();
+        let got =
+            resolve_command("./server.sh", Path::new("/x"), OsStr::new(""), dir.path()).unwrap();
+        assert_eq!(got, dir.path().join("./server.sh"));
+        let err = resolve_command("./missing.sh", Path::new("/x"), OsStr::new(""), dir.path())
+            .unwrap_err();
+        assert!(err.ends_with("does not exist or is not a file"), "{err}");
+    }
+}

@@ -1,0 +1,28 @@
+//! Runs the configured stdio MCP servers and reports their state.
+//!
+//! One task per enabled server: resolve the command to an absolute path, spawn
+//! it with a clean environment in its own process group (Job Object on
+//! Windows) so `npx → node` grandchildren die with it, perform the MCP
+//! handshake as a client (probing `server/discover`, falling back to
+//! `initialize`), cache the tool list, and watch the process until it exits or
+//! Gatehouse stops it. Every state change is published as a snapshot on a
+//! `watch` channel, which the GUI, the CLI and the gateway read.
+//!
+//! The supervisor never touches the keyring (secret values are handed to it),
+//! never writes client config files, and knows nothing about Tauri.
+//!
+//! # Layout
+//! - `status`: the snapshot types: [`ServerState`], [`ServerStatus`], [`ToolInfo`].
+//! - `launch`: command resolution, the clean environment, spawning.
+//! - `server`: the per-server task.
+//! - `supervisor`: [`Supervisor`], which owns the tasks and the snapshot channel.
+#![deny(missing_docs)]
+
+mod launch;
+mod server;
+mod status;
+mod supervisor;
+
+pub use crate::launch::{LaunchContext, resolve_command};
+pub use crate::status::{ServerState, ServerStatus, ToolInfo};
+pub use crate::supervisor::Supervisor;

@@ -1,0 +1,143 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+const { invoke, listen } = vi.hoisted(() => ({
+  invoke: vi.fn(),
+  listen: vi.fn(),
+}));
+
+vi.mock('@tauri-apps/api/core', () => ({ invoke }));
+vi.mock('@tauri-apps/api/event', () => ({ listen }));
+
+import { ApiError, appInfo, listServers, onServersChanged, toApiError } from './api';
+import type { ServerView } from './api';
+
+const SAMPLE: ServerView[] = [
+  {
+    name: 'notes',
+    state: 'running',
+    command: 'gatehouse',
+    args: ['demo-notes'],
+    resolvedCommand: '/usr/local/bin/gatehouse',
+    pid: 42,
+    tools: [],
+    detail: null,
+    since: 1_700_000_000_000,
+  },
+];
+
+async function rejection(promise: Promise<unknown>): Promise<ApiError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(ApiError);
+    return err as ApiError;
+  }
+  throw new Error('expected the promise to reject');
+}
+
+beforeEach(() => {
+  invoke.mockReset();
+  listen.mockReset();
+});
+
+describe('commands', () => {
+  it('listServers invokes list_servers without arguments and returns the payload', async () => {
+    invoke.mockResolvedValueOnce(SAMPLE);
+    await expect(listServers()).resolves.toEqual(SAMPLE);
+    expect(invoke).toHaveBeenCalledTimes(1);
+    expect(invoke.mock.calls[0]?.[0]).toBe('list_servers');
+    expect(invoke.mock.calls[0]?.[1]).toBeUndefined();
+  });
+
+  it('appInfo invokes app_info', async () => {
+    const info = { version: '1.2.3', configPath: '/c', dataDir: '/d', logsDir: '/l' };
+    invoke.mockResolvedValueOnce(info);
+    await expect(appInfo()).resolves.toEqual(info);
+    expect(invoke.mock.calls[0]?.[0]).toBe('app_info');
+  });
+});
+
+describe('error normalisation', () => {
+  it('keeps kind and message of a structured Rust error', async () => {
+    invoke.mockRejectedValueOnce({ kind: 'ConfigInvalid', message: 'line 3: expected `=`' });
+    const err = await rejection(listServers());
+    expect(err.kind).toBe('ConfigInvalid');
+    expect(err.message).toBe('line 3: expected `=`');
+  });
+
+  it('maps a plain string rejection to kind Unknown', async () => {
+    invoke.mockRejectedValueOnce('command list_servers not found');
+    const err = await rejection(listServers());
+    expect(err.kind).toBe('Unknown');
+    expect(err.message).toBe('command list_servers not found');
+  });
+
+  it('maps a thrown Error (e.g. no Tauri bridge) to kind Unknown with its message', async () => {
+    invoke.mockRejectedValueOnce(new TypeError("Cannot read properties of undefined (reading 'invoke')"));
+    const err = await rejection(appInfo());
+    expect(err.kind).toBe('Unknown');
+    expect(err.message).toContain('reading');
+  });
+
+  it.each([
+    ['null', null, 'Unknown error'],
+    ['undefined', undefined, 'Unknown error'],
+    ['a number', 42, '42'],
+    ['an empty string', '', 'Unknown error'],
+    ['an empty object', {}, 'Unknown error'],
+  ])('maps %s to kind Unknown', (_label, value, message) => {
+    const err = toApiError(value);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.kind).toBe('Unknown');
+    expect(err.message).toBe(message);
+  });
+
+  it('treats a non-string kind as Unknown but keeps the message', () => {
+    const err = toApiError({ kind: 7, message: 'spawn failed' });
+    expect(err.kind).toBe('Unknown');
+    expect(err.message).toBe('spawn failed');
+  });
+
+  it('falls back to the kind when the message is missing', () => {
+    const err = toApiError({ kind: 'NotFound' });
+    expect(err.kind).toBe('NotFound');
+    expect(err.message).toBe('NotFound');
+  });
+
+  it('describes an unrecognised object instead of printing [object Object]', () => {
+    const err = toApiError({ code: 13 });
+    expect(err.kind).toBe('Unknown');
+    expect(err.message).toBe('{"code":13}');
+  });
+
+  it('passes an existing ApiError through unchanged', () => {
+    const original = new ApiError('Io', 'disk full');
+    expect(toApiError(original)).toBe(original);
+  });
+});
+
+describe('onServersChanged', () => {
+  it('listens to servers-changed and forwards only the payload', async () => {
+    const unlisten = vi.fn();
+    listen.mockResolvedValueOnce(unlisten);
+    const cb = vi.fn();
+
+    const off = await onServersChanged(cb);
+
+    expect(listen).toHaveBeenCalledTimes(1);
+    expect(listen.mock.calls[0]?.[0]).toBe('servers-changed');
+    const handler = listen.mock.calls[0]?.[1] as (e: { event: string; id: number; payload: unknown }) => void;
+    handler({ event: 'servers-changed', id: 1, payload: SAMPLE });
+    expect(cb).toHaveBeenCalledWith(SAMPLE);
+
+    off();
+    expect(unlisten).toHaveBeenCalledTimes(1);
+  });
+
+  it('normalises a failed subscription', async () => {
+    listen.mockRejectedValueOnce({ kind: 'Permission', message: 'event.listen not allowed' });
+    const err = await rejection(onServersChanged(() => {}));
+    expect(err.kind).toBe('Permission');
+    expect(err.message).toBe('event.listen not allowed');
+  });
+});

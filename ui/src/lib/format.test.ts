@@ -1,0 +1,151 @@
+import { describe, expect, it } from 'vitest';
+import type { ServerState, ServerView } from './api';
+import {
+  commandLine,
+  formatDuration,
+  formatSince,
+  formatSummary,
+  shellQuote,
+  stateTone,
+  summaryParts,
+  toolBadge,
+  toolCountLabel,
+} from './format';
+
+function srv(name: string, state: ServerState): ServerView {
+  return {
+    name,
+    state,
+    command: 'npx',
+    args: [],
+    resolvedCommand: null,
+    pid: null,
+    tools: [],
+    detail: null,
+    since: null,
+  };
+}
+
+describe('formatSummary', () => {
+  it('matches the header example', () => {
+    const servers = [srv('a', 'running'), srv('b', 'running'), srv('c', 'failed')];
+    expect(formatSummary(servers)).toBe('3 servers · 2 running · 1 failed');
+  });
+
+  it('says so when there are no servers', () => {
+    expect(formatSummary([])).toBe('No servers');
+  });
+
+  it('uses the singular for one server', () => {
+    expect(formatSummary([srv('a', 'running')])).toBe('1 server · 1 running');
+  });
+
+  it('says "none running" when everything is idle', () => {
+    expect(formatSummary([srv('a', 'stopped'), srv('b', 'disabled')])).toBe(
+      '2 servers · none running',
+    );
+  });
+
+  it('counts every transitional state separately, in a stable order', () => {
+    const servers = [
+      srv('f', 'failed'),
+      srv('s', 'starting'),
+      srv('b', 'backing_off'),
+      srv('b2', 'backing_off'),
+      srv('x', 'stopping'),
+      srv('r', 'running'),
+      srv('d', 'disabled'),
+    ];
+    expect(formatSummary(servers)).toBe(
+      '7 servers · 1 running · 1 starting · 2 retrying · 1 stopping · 1 failed',
+    );
+  });
+
+  it('tags each part with the tone used for its dot', () => {
+    const parts = summaryParts([srv('a', 'running'), srv('b', 'failed'), srv('c', 'starting')]);
+    expect(parts).toEqual([
+      { text: '3 servers', tone: null },
+      { text: '1 running', tone: 'ok' },
+      { text: '1 starting', tone: 'pending' },
+      { text: '1 failed', tone: 'bad' },
+    ]);
+  });
+});
+
+describe('stateTone', () => {
+  it.each<[ServerState, string]>([
+    ['running', 'ok'],
+    ['starting', 'pending'],
+    ['backing_off', 'pending'],
+    ['stopping', 'pending'],
+    ['failed', 'bad'],
+    ['stopped', 'idle'],
+    ['disabled', 'idle'],
+  ])('%s is %s', (state, tone) => {
+    expect(stateTone(state)).toBe(tone);
+  });
+});
+
+describe('commandLine', () => {
+  it('joins command and args with spaces', () => {
+    expect(commandLine('npx', ['-y', '@modelcontextprotocol/server-filesystem', '/tmp'])).toBe(
+      'npx -y @modelcontextprotocol/server-filesystem /tmp',
+    );
+  });
+
+  it('shows a bare command when there are no args', () => {
+    expect(commandLine('gatehouse', [])).toBe('gatehouse');
+  });
+
+  it('quotes arguments a shell would split or expand', () => {
+    expect(commandLine('node', ['/home/me/My Servers/index.js', '$HOME', ''])).toBe(
+      "node '/home/me/My Servers/index.js' '$HOME' ''",
+    );
+  });
+
+  it('escapes embedded single quotes', () => {
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+  });
+});
+
+describe('toolBadge', () => {
+  it('labels read-only tools, even if also marked destructive', () => {
+    expect(toolBadge({ readOnly: true, destructive: false })).toBe('read-only');
+    expect(toolBadge({ readOnly: true, destructive: true })).toBe('read-only');
+  });
+
+  it('labels destructive writers', () => {
+    expect(toolBadge({ readOnly: false, destructive: true })).toBe('destructive');
+  });
+
+  it('labels everything else as writes', () => {
+    expect(toolBadge({ readOnly: false, destructive: false })).toBe('writes');
+  });
+});
+
+describe('durations', () => {
+  it.each([
+    [0, 'now'],
+    [4_999, 'now'],
+    [42_000, '42s'],
+    [5 * 60_000 + 10_000, '5m'],
+    [3 * 3_600_000, '3h'],
+    [3 * 3_600_000 + 4 * 60_000, '3h 4m'],
+    [49 * 3_600_000, '2d 1h'],
+    [48 * 3_600_000, '2d'],
+    [-10_000, 'now'],
+  ])('%i ms -> %s', (ms, text) => {
+    expect(formatDuration(ms)).toBe(text);
+  });
+
+  it('formatSince returns null when the time is unknown', () => {
+    expect(formatSince(null, 1_000)).toBeNull();
+    expect(formatSince(1_000, 61_000)).toBe('1m');
+  });
+
+  it('pluralises the tool count', () => {
+    expect(toolCountLabel(0)).toBe('0 tools');
+    expect(toolCountLabel(1)).toBe('1 tool');
+    expect(toolCountLabel(4)).toBe('4 tools');
+  });
+});
