@@ -14,8 +14,8 @@ use crate::schema;
 /// `server__tool`, and MCP caps names at 128 characters: half is for the server.
 pub const MAX_SERVER_NAME_LEN: usize = 64;
 
-/// A validated `gatehouse.toml`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A validated `gatehouse.toml`. `Default` is an empty file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Config {
     /// Logging settings from the `[log]` table.
     pub log: LogSettings,

@@ -81,7 +81,8 @@ impl Supervisor {
 
     /// Stops every server (stdin closed, then SIGTERM, then SIGKILL to its
     /// process group) and waits until all of them are gone.
-    pub async fn shutdown(self) {
+    /// Calling it again waits for the same shutdown.
+    pub async fn shutdown(&self) {
         self.token.cancel();
         self.tracker.wait().await;
     }

@@ -1,0 +1,11 @@
+//! Generates Tauri's context. The app manifest lists every command the UI
+//! may call, which makes them deny-by-default: a window gets a command only
+//! when its capability file grants `allow-<command>`.
+
+fn main() {
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(&["list_servers", "app_info"]));
+    if let Err(err) = tauri_build::try_build(attributes) {
+        panic!("tauri-build failed: {err:#}");
+    }
+}

@@ -1,0 +1,21 @@
+//! Gatehouse's headless core: the one entry point the tray app, `gatehouse
+//! serve` and the CLI share.
+//!
+//! [`Core`] starts the parts (today the supervisor; the gateway, approvals and
+//! store join it) from a loaded config and stops them in order. [`doctor`]
+//! checks the machine and says what is wrong and how to fix it.
+//!
+//! Like every crate under `src-tauri/crates/`, it knows nothing about Tauri:
+//! a GUI action and its CLI twin call the same function here.
+//!
+//! # Layout
+//! - `core`: [`Core`], the running parts.
+//! - `doctor`: [`doctor::run`] and its [`doctor::Check`]s.
+#![deny(missing_docs)]
+
+mod core;
+pub mod doctor;
+
+pub use crate::core::{Core, Error};
+pub use gatehouse_config as config;
+pub use gatehouse_supervisor as supervisor;

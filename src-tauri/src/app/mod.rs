@@ -1,0 +1,123 @@
+//! The tray app: a thin Tauri shell over [`gatehouse_core::Core`].
+//!
+//! The core runs on Gatehouse's own Tokio runtime, shared with Tauri. The
+//! tray icon lives for the whole process; the main window is created when
+//! opened and destroyed when closed, because even a hidden webview keeps
+//! ~380 MB of WebKit processes alive.
+//!
+//! # Layout
+//! - `tray`: the tray icon, its menu and its mood (normal / attention / error).
+//! - `window`: opening and focusing the main window.
+//! - `commands`: the `#[tauri::command]`s, one delegating call each.
+//! - `dto`: the JSON shapes the UI receives.
+
+mod commands;
+mod dto;
+mod tray;
+mod window;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use gatehouse_core::Core;
+use gatehouse_core::config::{Config, Paths};
+use tauri::{Emitter, Manager, RunEvent};
+
+/// What commands can reach: the running core.
+pub struct AppState {
+    core: Arc<Core>,
+}
+
+/// The event the UI listens to for live server state.
+const SERVERS_CHANGED: &str = "servers-changed";
+
+/// Starts the core and the tray app; returns when the person quits.
+pub fn run(
+    paths: Paths,
+    config: &Config,
+    open_window: bool,
+    runtime: tokio::runtime::Runtime,
+) -> anyhow::Result<()> {
+    check_display()?;
+    tauri::async_runtime::set(runtime.handle().clone());
+    let core = {
+        let _entered = runtime.enter();
+        Arc::new(Core::start(paths, config)?)
+    };
+
+    let app = tauri::Builder::default()
+        // First, so a second launch exits before doing anything else.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tracing::info!("another launch: focusing the main window");
+            window::open_main(app);
+        }))
+        .manage(AppState { core: core.clone() })
+        .invoke_handler(tauri::generate_handler![
+            commands::list_servers,
+            commands::app_info
+        ])
+        .setup(move |app| {
+            tray::create(app.handle())?;
+            watch_servers(app.handle().clone());
+            stop_on_signal(app.handle().clone());
+            if open_window {
+                window::open_main(app.handle());
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .context("cannot start the tray app")?;
+
+    let exit_code = app.run_return(|_handle, event| {
+        if let RunEvent::ExitRequested {
+            code: None, api, ..
+        } = event
+        {
+            // The last window closed: Gatehouse lives on in the tray.
+            api.prevent_exit();
+        }
+    });
+    runtime.block_on(core.shutdown());
+    tracing::info!(exit_code, "tray app exited");
+    Ok(())
+}
+
+/// Refreshes the tray and tells the UI whenever any server's state changes.
+fn watch_servers(handle: tauri::AppHandle) {
+    let mut receiver = handle.state::<AppState>().core.watch_servers();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let snapshot = receiver.borrow_and_update().clone();
+            tray::refresh(&handle, &snapshot);
+            if let Err(err) = handle.emit(SERVERS_CHANGED, dto::servers(&snapshot)) {
+                tracing::debug!(%err, "cannot notify the UI");
+            }
+            if receiver.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+}
+
+/// Quit cleanly on Ctrl-C / SIGTERM, as when Quit is chosen in the menu.
+fn stop_on_signal(handle: tauri::AppHandle) {
+    tauri::async_runtime::spawn(async move {
+        crate::serve::shutdown_signal().await;
+        tracing::info!("signal received: quitting");
+        handle.exit(0);
+    });
+}
+
+/// On Linux the tray app needs a display; say so instead of letting GTK abort.
+fn check_display() -> anyhow::Result<()> {
+    if cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none()
+    {
+        anyhow::bail!(
+            "no display (neither DISPLAY nor WAYLAND_DISPLAY is set), so the tray app cannot start; \
+             run `gatehouse serve` for the headless core"
+        );
+    }
+    Ok(())
+}

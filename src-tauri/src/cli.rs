@@ -1,0 +1,68 @@
+//! The command line: every subcommand and flag, and nothing else.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Gatehouse runs your local MCP servers for all of your AI clients.
+///
+/// With no command it starts the tray app. Flags win over environment
+/// variables, which win over gatehouse.toml.
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse", version, about, long_about = None)]
+pub struct Cli {
+    /// The config file [default: gatehouse.toml in the platform config dir, or in $GATEHOUSE_HOME]
+    #[arg(long, global = true, env = "GATEHOUSE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Log filter: error, warn, info, debug, trace, or a tracing directive [default: info]
+    #[arg(long, global = true, env = "GATEHOUSE_LOG", value_name = "FILTER")]
+    pub log_level: Option<String>,
+
+    /// Log line format on stderr [default: text]
+    #[arg(long, global = true, env = "GATEHOUSE_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormatArg>,
+
+    /// Open the main window when the tray app starts
+    #[arg(long)]
+    pub open: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// `--log-format` values.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormatArg {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the core headless: servers, no tray, no window, no webview
+    Serve,
+    /// Run the built-in demo MCP server (a notes store) on stdin/stdout
+    DemoServer,
+    /// Inspect the configured MCP servers
+    #[command(subcommand)]
+    Server(ServerCommand),
+    /// Check this machine: config, directories, keyring, display and tray, servers
+    Doctor {
+        /// Print the checks as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServerCommand {
+    /// List the configured servers
+    List {
+        /// Print the list as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}

@@ -1,0 +1,112 @@
+//! Renders CLI output: tables for people, JSON for scripts.
+
+use gatehouse_core::config::Config;
+use gatehouse_core::doctor::{Check, Severity};
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct ServerRow<'a> {
+    name: &'a str,
+    enabled: bool,
+    command: &'a str,
+    args: &'a [String],
+    env: Vec<&'a str>,
+    secret_env: &'a [String],
+}
+
+/// `gatehouse server list`.
+pub fn server_list(config: &Config, json: bool) -> String {
+    let rows: Vec<ServerRow<'_>> = config
+        .servers
+        .iter()
+        .map(|spec| ServerRow {
+            name: spec.name.as_str(),
+            enabled: spec.enabled,
+            command: &spec.command,
+            args: &spec.args,
+            // Names only: values of plain env vars may still be sensitive.
+            env: spec.env.keys().map(String::as_str).collect(),
+            secret_env: &spec.secret_env,
+        })
+        .collect();
+    if json {
+        return serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n";
+    }
+    if rows.is_empty() {
+        return "No servers configured. Add one with `gatehouse server add NAME -- CMD [ARGS...]`.\n"
+            .to_owned();
+    }
+    let width = rows
+        .iter()
+        .map(|row| row.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!("{:<width$}  {:<8}  COMMAND\n", "NAME", "ENABLED");
+    for row in rows {
+        let command = std::iter::once(row.command)
+            .chain(row.args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let enabled = if row.enabled { "yes" } else { "no" };
+        out.push_str(&format!("{:<width$}  {enabled:<8}  {command}\n", row.name));
+    }
+    out
+}
+
+#[derive(Serialize)]
+struct CheckRow<'a> {
+    name: &'a str,
+    status: &'static str,
+    summary: &'a str,
+    fix: Option<&'a str>,
+}
+
+fn status(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Ok => "ok",
+        Severity::Warn => "warn",
+        Severity::Fail => "fail",
+    }
+}
+
+/// `gatehouse doctor`.
+pub fn doctor(checks: &[Check], json: bool) -> String {
+    if json {
+        let rows: Vec<CheckRow<'_>> = checks
+            .iter()
+            .map(|check| CheckRow {
+                name: &check.name,
+                status: status(check.severity),
+                summary: &check.summary,
+                fix: check.fix.as_deref(),
+            })
+            .collect();
+        return serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n";
+    }
+    let mut out = String::new();
+    for check in checks {
+        let mark = match check.severity {
+            Severity::Ok => "ok  ",
+            Severity::Warn => "warn",
+            Severity::Fail => "FAIL",
+        };
+        out.push_str(&format!("[{mark}] {}: {}\n", check.name, check.summary));
+        if let Some(fix) = &check.fix {
+            out.push_str(&format!("       fix: {fix}\n"));
+        }
+    }
+    let failed = checks
+        .iter()
+        .filter(|c| c.severity == Severity::Fail)
+        .count();
+    let warned = checks
+        .iter()
+        .filter(|c| c.severity == Severity::Warn)
+        .count();
+    out.push_str(&match (failed, warned) {
+        (0, 0) => "\nEverything looks good.\n".to_owned(),
+        _ => format!("\n{failed} problem(s), {warned} warning(s).\n"),
+    });
+    out
+}
