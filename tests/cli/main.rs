@@ -1,1 +1,12 @@
-//! End-to-end tests of the real `gatehouse` binary.
+//! End-to-end tests of the real `gatehouse` binary: one harness, one module
+//! per area, shared fixtures in `util`. Every test runs in its own temporary
+//! `$HOME` and `$GATEHOUSE_HOME`.
+//!
+//! Tests that need the OS keyring expect a Secret Service, as `make test`
+//! provides (gnome-keyring inside `dbus-run-session`).
+
+mod config;
+mod demo;
+mod doctor;
+mod serve;
+mod util;

@@ -16,7 +16,7 @@ mod dto;
 mod tray;
 mod window;
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use gatehouse_core::Core;
@@ -40,10 +40,14 @@ pub fn run(
 ) -> anyhow::Result<()> {
     check_display()?;
     tauri::async_runtime::set(runtime.handle().clone());
-    let core = {
-        let _entered = runtime.enter();
-        Arc::new(Core::start(paths, config)?)
-    };
+    // The core spawns its tasks from `setup`, on the main thread.
+    let _entered = runtime.enter();
+    // Filled in `setup`, which runs only in the first instance: a second
+    // launch is ended by the single-instance plugin before that, and so never
+    // starts servers of its own.
+    let started: Arc<OnceLock<Arc<Core>>> = Arc::default();
+    let setup_started = started.clone();
+    let config = config.clone();
 
     let app = tauri::Builder::default()
         // First, so a second launch exits before doing anything else.
@@ -51,12 +55,14 @@ pub fn run(
             tracing::info!("another launch: focusing the main window");
             window::open_main(app);
         }))
-        .manage(AppState { core: core.clone() })
         .invoke_handler(tauri::generate_handler![
             commands::list_servers,
             commands::app_info
         ])
         .setup(move |app| {
+            let core = Arc::new(Core::start(paths, &config)?);
+            setup_started.get_or_init(|| core.clone());
+            app.manage(AppState { core });
             tray::create(app.handle())?;
             watch_servers(app.handle().clone());
             stop_on_signal(app.handle().clone());
@@ -77,7 +83,9 @@ pub fn run(
             api.prevent_exit();
         }
     });
-    runtime.block_on(core.shutdown());
+    if let Some(core) = started.get() {
+        runtime.block_on(core.shutdown());
+    }
     tracing::info!(exit_code, "tray app exited");
     Ok(())
 }
