@@ -40,12 +40,7 @@ async fn wait_for(
 fn alive(pid: u32) -> bool {
     // A zombie still has a /proc entry; count it as gone.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| {
-            !stat
-                .split_whitespace()
-                .nth(2)
-                .is_some_and(|state| state == "Z")
-        })
+        .map(|stat| stat.split_whitespace().nth(2) != Some("Z"))
         .unwrap_or(false)
 }
 
@@ -109,10 +104,10 @@ async fn shutdown_kills_the_whole_process_group_even_when_stdin_is_ignored() {
     let all = wait_for(&supervisor, |all| all[0].pid.is_some()).await;
     let pid = all[0].pid.unwrap();
     let grandchild: u32 = loop {
-        if let Ok(text) = std::fs::read_to_string(&pid_file) {
-            if let Ok(pid) = text.trim().parse() {
-                break pid;
-            }
+        if let Ok(text) = std::fs::read_to_string(&pid_file)
+            && let Ok(pid) = text.trim().parse()
+        {
+            break pid;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };

@@ -1,0 +1,57 @@
+# The two commands: `make run` starts the app, `make test` runs every test.
+# Each installs what it needs first (scripts/setup.sh) and is safe to rerun.
+
+SHELL := /bin/bash
+PROFILE ?= debug
+CARGO_FLAGS := $(if $(filter release,$(PROFILE)),--release,)
+BIN := target/$(PROFILE)/gatehouse
+# Runs under a private session bus with an unlocked, throwaway keyring.
+KEYRING_SESSION := dbus-run-session -- scripts/with-keyring.sh
+
+.PHONY: run serve test setup-run setup-test ui app lint test-rust test-ui e2e clean
+
+## Build everything and start the tray app (headless machines: `make serve`).
+run: setup-run ui
+	cargo build $(CARGO_FLAGS) --locked
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "No display here, so the tray app cannot start."; \
+	  echo "Run the headless core instead:  make serve   (or: $(BIN) serve)"; \
+	  exit 1; \
+	fi
+	$(BIN)
+
+## The headless core: servers supervised, no GUI.
+serve: setup-run ui
+	cargo build $(CARGO_FLAGS) --locked
+	$(BIN) serve
+
+## Every test: formatting, lints, Rust tests, UI checks and tests, end-to-end.
+test: setup-test lint test-ui test-rust e2e
+
+setup-run:
+	@scripts/setup.sh run
+
+setup-test:
+	@scripts/setup.sh test
+
+ui:
+	cd ui && npm run build
+
+lint: ui
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+test-ui:
+	cd ui && npm run check && npm test
+
+test-rust: ui
+	$(KEYRING_SESSION) cargo test --workspace --locked
+
+e2e: ui
+	cargo build --locked
+	xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" dbus-run-session -- tests/e2e/run.sh
+	@echo "Screenshots: target/e2e/*.png"
+
+clean:
+	cargo clean
+	rm -rf ui/dist ui/node_modules tests/e2e/node_modules .tools

@@ -1,0 +1,107 @@
+// The real tray app under Xvfb, driven over WebDriver: tauri-driver (on
+// port 4444) starts WebKitWebDriver, which launches `gatehouse --open`.
+// run.sh starts tauri-driver inside `dbus-run-session` with an unlocked
+// gnome-keyring and a throwaway $HOME and $GATEHOUSE_HOME.
+
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { Builder, By, until } from 'selenium-webdriver';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const app = process.env.GATEHOUSE_APP ?? path.join(root, 'target/debug/gatehouse');
+const home = process.env.GATEHOUSE_HOME;
+const shots = path.join(root, 'target/e2e');
+mkdirSync(shots, { recursive: true });
+assert.ok(home, 'run.sh sets GATEHOUSE_HOME');
+
+/** Starts the app with `args` and returns a WebDriver session on its main window. */
+async function launch(args) {
+  const capabilities = {
+    browserName: 'wry',
+    'tauri:options': { application: app, args: ['--open', ...args] },
+  };
+  return new Builder().usingServer('http://127.0.0.1:4444/').withCapabilities(capabilities).build();
+}
+
+/** Waits until no Gatehouse app process is left, so the next launch is a first instance. */
+async function waitForExit() {
+  for (let i = 0; i < 100; i++) {
+    let out = '';
+    try {
+      out = execFileSync('pgrep', ['-f', `${app} --open`], { encoding: 'utf8' });
+    } catch {
+      return; // pgrep exits 1 when nothing matches
+    }
+    if (!out.trim()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the app did not exit after the session ended');
+}
+
+async function stateOf(driver, name, wanted, timeoutMs = 30_000) {
+  const locator = By.css(`[data-server="${name}"] .state`);
+  const el = await driver.wait(until.elementLocated(locator), timeoutMs);
+  await driver.wait(async () => (await el.getText()).trim() === wanted, timeoutMs,
+    `server ${name} never became ${wanted}`);
+  return el;
+}
+
+async function screenshot(driver, name) {
+  const file = path.join(shots, `${name}.png`);
+  writeFileSync(file, await driver.takeScreenshot(), 'base64');
+  return file;
+}
+
+after(waitForExit);
+
+test('first run: the window shows the built-in demo server running with its tools', async () => {
+  assert.ok(!existsSync(path.join(home, 'gatehouse.toml')), 'a first run starts without a config');
+  const driver = await launch([]);
+  try {
+    assert.equal(await driver.getTitle(), 'Gatehouse');
+    await stateOf(driver, 'demo', 'running');
+    const tools = await driver.findElement(By.css('[data-server="demo"] .tool-count')).getText();
+    assert.match(tools, /^4 tools$/);
+
+    // Expanding the row shows each tool with its annotation badge.
+    await driver.findElement(By.css('[data-server="demo"] button')).click();
+    const deleteNote = await driver.wait(until.elementLocated(By.css('[data-tool="delete_note"]')), 5_000);
+    assert.match(await deleteNote.getText(), /destructive/);
+    const readNote = await driver.findElement(By.css('[data-tool="read_note"]'));
+    assert.match(await readNote.getText(), /read-only/);
+
+    const file = await screenshot(driver, 'servers');
+    assert.ok(readFileSync(file).length > 10_000, 'a real screenshot');
+    assert.match(readFileSync(path.join(home, 'gatehouse.toml'), 'utf8'), /\[servers\.demo\]/);
+  } finally {
+    await driver.quit();
+    await waitForExit();
+  }
+});
+
+test('a server that fails shows as failed with its reason, and the others still run', async () => {
+  const config = path.join(home, 'broken.toml');
+  writeFileSync(config, [
+    '[servers.demo]', 'command = "gatehouse"', 'args = ["demo-server"]', '',
+    '[servers.weather-api-with-a-rather-long-name-for-testing-the-layout]', 'command = "sh"',
+    'args = ["-c", "echo \'WEATHER_API_KEY is not set\' >&2; exit 2"]', '',
+  ].join('\n'));
+  const driver = await launch(['--config', config]);
+  try {
+    const name = 'weather-api-with-a-rather-long-name-for-testing-the-layout';
+    await stateOf(driver, name, 'failed');
+    await stateOf(driver, 'demo', 'running');
+    await screenshot(driver, 'failed');
+    const detail = await driver.findElement(By.css(`[data-server="${name}"] .detail`));
+    // WebKitWebDriver's visible-text heuristic returns '' for this
+    // line-clamped element; the screenshot shows it, so read its text.
+    const text = await driver.executeScript('return arguments[0].textContent', detail);
+    assert.match(text, /exit status: 2.*WEATHER_API_KEY is not set/);
+  } finally {
+    await driver.quit();
+    await waitForExit();
+  }
+});
