@@ -17,6 +17,7 @@ driver_pid=$!
 cleanup() {
   kill "$driver_pid" 2>/dev/null || true
   wait "$driver_pid" 2>/dev/null || true
+  [ -n "${KEEP_E2E_LOG:-}" ] && cp "$scratch/tauri-driver.log" /tmp/e2e-driver.log
   rm -rf "$scratch"
 }
 trap cleanup EXIT
