@@ -23,7 +23,7 @@ packages=(build-essential pkg-config curl file libwebkit2gtk-4.1-dev libayatana-
 if [ "$mode" = test ]; then
   # Test: a virtual display, a session bus, a real Secret Service, WebDriver.
   # Never dbus-x11: its autolaunch leaks daemons (docs: tauri-on-linux.md).
-  packages+=(xvfb xauth dbus gnome-keyring webkit2gtk-driver procps)
+  packages+=(xvfb xauth dbus gnome-keyring webkit2gtk-driver procps python3 python3-venv)
 fi
 missing=()
 for pkg in "${packages[@]}"; do
@@ -73,6 +73,13 @@ if [ "$mode" = test ]; then
   if [ ! -x .tools/bin/tauri-driver ]; then
     say "installing tauri-driver into .tools/"
     cargo install tauri-driver --locked --version '^2' --root .tools --quiet
+  fi
+  # Python peers for the window-lifecycle test (X11 client messages).
+  if [ ! -x .tools/venv/bin/pytest ] || [ tests/e2e/requirements.txt -nt .tools/venv/bin/pytest ]; then
+    say "installing Python test packages into .tools/venv"
+    python3 -m venv .tools/venv
+    .tools/venv/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
+    touch .tools/venv/bin/pytest
   fi
 fi
 say "ready ($mode)"

@@ -33,3 +33,5 @@ if ! npm test; then
   echo "--- tauri-driver log ---"; tail -50 "$scratch/tauri-driver.log"
   exit 1
 fi
+# What WebDriver cannot show: closing the window, a second launch, SIGTERM.
+"$root/.tools/venv/bin/pytest" -q -p no:cacheprovider "$here/test_lifecycle.py"

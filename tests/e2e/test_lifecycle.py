@@ -1,0 +1,142 @@
+"""The tray app's lifecycle, driven as a person drives it, under Xvfb.
+
+WebDriver cannot show this part: WebKitWebDriver kills the app once its last
+window closes. Here the window gets the same WM_DELETE_WINDOW message a
+window manager sends when the close button is clicked, and a second launch
+is a real second `gatehouse` process.
+
+Run by `make e2e` under `xvfb-run` and `dbus-run-session`.
+"""
+
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from Xlib import X, Xatom, display, protocol
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = Path(os.environ.get("GATEHOUSE_APP", ROOT / "target/debug/gatehouse"))
+
+
+def wait_for(what, timeout=20.0, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = what()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what.__doc__ or what}")
+
+
+def children(pid):
+    """(pid, comm) of every direct child process of `pid`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            found.append((int(stat.parent.name), comm))
+    return found
+
+
+def web_processes(pid):
+    """WebKit web processes: one per live webview. (WebKit's network process
+    belongs to the web context, which Tauri keeps for the app's lifetime.)"""
+    return [p for p, comm in children(pid) if comm.startswith("WebKitWebProces")]
+
+
+def alive(pid):
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return text[text.rindex(")") + 2 :].split()[0] != "Z"
+
+
+class Screen:
+    def __init__(self):
+        self.display = display.Display()
+        self.root = self.display.screen().root
+
+    def main_windows(self):
+        """Mapped top-level windows titled Gatehouse."""
+        found = []
+        for window in self.root.query_tree().children:
+            try:
+                name = window.get_wm_name()
+                mapped = window.get_attributes().map_state == X.IsViewable
+            except Exception:  # the window went away while we looked
+                continue
+            if name == "Gatehouse" and mapped:
+                found.append(window)
+        return found
+
+    def close(self, window):
+        """What a window manager does when the close button is clicked."""
+        protocols = self.display.intern_atom("WM_PROTOCOLS")
+        delete = self.display.intern_atom("WM_DELETE_WINDOW")
+        event = protocol.event.ClientMessage(
+            window=window, client_type=protocols, data=(32, [delete, X.CurrentTime, 0, 0, 0])
+        )
+        window.send_event(event, event_mask=X.NoEventMask)
+        self.display.flush()
+
+
+@pytest.fixture
+def sandbox():
+    with tempfile.TemporaryDirectory() as scratch:
+        env = dict(os.environ)
+        env["HOME"] = f"{scratch}/home"
+        env["GATEHOUSE_HOME"] = f"{scratch}/gatehouse"
+        env.pop("GATEHOUSE_CONFIG", None)
+        os.makedirs(env["HOME"])
+        yield env, Path(scratch)
+
+
+def test_close_keeps_running_in_the_tray_and_a_second_launch_reopens(sandbox):
+    env, scratch = sandbox
+    screen = Screen()
+    log = open(scratch / "app.log", "w+")
+    app = subprocess.Popen([APP, "--open"], env=env, stderr=log, stdout=log)
+    try:
+        windows = wait_for(screen.main_windows)
+        wait_for(lambda: web_processes(app.pid))
+
+        # The close button: the window and its webview go, the app stays.
+        screen.close(windows[0])
+        wait_for(lambda: not screen.main_windows())
+        wait_for(lambda: not web_processes(app.pid))
+        time.sleep(1)
+        assert app.poll() is None, "the app quit when its window closed"
+        assert not web_processes(app.pid), "a web process came back"
+
+        # A second launch hands over to the first and exits at once.
+        second = subprocess.run([APP, "--open"], env=env, capture_output=True, timeout=20)
+        assert second.returncode == 0, second.stderr
+        wait_for(screen.main_windows)
+        assert wait_for(lambda: web_processes(app.pid))
+        text = (scratch / "app.log").read_text()
+        assert "another launch: focusing the main window" in text
+        assert text.count("starting the core") == 1, "the second launch started its own core"
+
+        # SIGTERM: a clean exit that stops the servers first.
+        demo_pid = int(re.search(r"spawned pid=(\d+)", text).group(1))
+        assert alive(demo_pid)
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(timeout=20) == 0
+        text = (scratch / "app.log").read_text()
+        assert "tray app exited" in text
+        assert not alive(demo_pid), "the demo server outlived the app"
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
