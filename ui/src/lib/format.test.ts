@@ -6,6 +6,7 @@ import {
   formatSince,
   formatSummary,
   shellQuote,
+  stateLabel,
   stateTone,
   summaryParts,
   toolBadge,
@@ -147,5 +148,12 @@ describe('durations', () => {
     expect(toolCountLabel(0)).toBe('0 tools');
     expect(toolCountLabel(1)).toBe('1 tool');
     expect(toolCountLabel(4)).toBe('4 tools');
+  });
+});
+
+describe('stateLabel', () => {
+  it('reads as words', () => {
+    expect(stateLabel('backing_off')).toBe('backing off');
+    expect(stateLabel('running')).toBe('running');
   });
 });
