@@ -34,7 +34,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     say "installing Debian packages: ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
-      --no-install-recommends "${missing[@]}" >/dev/null
+      "${missing[@]}" >/dev/null
   else
     die "missing Debian packages; install them with:
   sudo apt-get install -y ${missing[*]}"

@@ -40,7 +40,8 @@ export const NOTES_TOOLS: ToolView[] = [
   tool('delete_note', 'Delete note', 'Permanently delete a note by id.', false, true),
 ];
 
-function server(partial: Partial<ServerView> & Pick<ServerView, 'name' | 'state'>): ServerView {
+/** A server view with defaults for everything but what the caller gives. */
+export function server(partial: Partial<ServerView> & Pick<ServerView, 'name' | 'state'>): ServerView {
   return {
     command: 'npx',
     args: [],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerState, ServerView } from './api';
+import { server } from './api.mock';
 import {
   commandLine,
   formatDuration,
@@ -14,17 +15,7 @@ import {
 } from './format';
 
 function srv(name: string, state: ServerState): ServerView {
-  return {
-    name,
-    state,
-    command: 'npx',
-    args: [],
-    resolvedCommand: null,
-    pid: null,
-    tools: [],
-    detail: null,
-    since: null,
-  };
+  return server({ name, state });
 }
 
 describe('formatSummary', () => {
