@@ -1,50 +1,16 @@
 //! `gatehouse serve` and the tray app's refusal to start without a display.
 
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
-use crate::util::{Sandbox, alive, stderr};
+use crate::util::{Sandbox, Served, alive, signal, stderr};
 
 #[test]
 fn serve_runs_the_demo_server_logs_as_json_and_stops_it_on_sigterm() {
     let sandbox = Sandbox::new();
-    let mut child = sandbox
-        .command(&["serve", "--log-format", "json"])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-
-    // Read JSON log lines until the demo server reports its tools.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut demo_pid = None;
-    let mut tools = None;
-    while tools.is_none() && Instant::now() < deadline {
-        let line = lines.next().expect("serve exited early").unwrap();
-        let event: serde_json::Value = serde_json::from_str(&line)
-            .unwrap_or_else(|err| panic!("not a JSON log line ({err}): {line}"));
-        let fields = &event["fields"];
-        match fields["message"].as_str() {
-            Some("spawned") => {
-                assert_eq!(event["span"]["server"], "demo", "{line}");
-                demo_pid = fields["pid"].as_u64();
-            }
-            Some("running") => tools = fields["tools"].as_u64(),
-            _ => {}
-        }
-    }
-    assert_eq!(tools, Some(4), "the demo server's four tools");
-    let demo_pid = u32::try_from(demo_pid.expect("a spawned line with the pid")).unwrap();
+    let mut served = Served::start(&sandbox);
+    let (demo_pid, tools) = served.running("demo");
+    assert_eq!(tools, 4, "the demo server's four tools");
     assert!(alive(demo_pid));
 
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let rest: Vec<String> = lines.map_while(Result::ok).collect();
-    let exit = child.wait().unwrap();
+    let (rest, exit) = served.terminate();
     assert!(exit.success(), "serve exited with {exit}; stderr: {rest:?}");
     assert!(rest.iter().any(|l| l.contains("\"stopped\"")), "{rest:?}");
     assert!(
@@ -63,6 +29,31 @@ fn serve_runs_the_demo_server_logs_as_json_and_stops_it_on_sigterm() {
         "{file}"
     );
     assert!(!file.contains('\u{1b}'), "colour codes in the log file");
+}
+
+#[test]
+fn a_killed_server_is_restarted_within_the_backoff_with_its_tools() {
+    let sandbox = Sandbox::new();
+    let mut served = Served::start(&sandbox);
+    let (first_pid, _) = served.running("demo");
+
+    signal(first_pid, "KILL");
+    let pause_ms = served.until(|event| {
+        (event["fields"]["message"] == "crashed")
+            .then(|| event["fields"]["restart_in_ms"].as_u64())
+            .flatten()
+    });
+    assert!(
+        pause_ms <= 1000,
+        "first retry within 1 s, not {pause_ms} ms"
+    );
+    let (second_pid, tools) = served.running("demo");
+    assert_ne!(first_pid, second_pid);
+    assert_eq!(tools, 4);
+
+    let (_, exit) = served.terminate();
+    assert!(exit.success());
+    assert!(!alive(second_pid));
 }
 
 #[test]

@@ -65,3 +65,84 @@ pub fn alive(pid: u32) -> bool {
         .map(|stat| stat.split_whitespace().nth(2) != Some("Z"))
         .unwrap_or(false)
 }
+
+/// `gatehouse serve --log-format json`, read event by event.
+pub struct Served {
+    pub child: std::process::Child,
+    /// Log lines, read on a thread so that waiting for one can time out.
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Served {
+    pub fn start(sandbox: &Sandbox) -> Served {
+        use std::io::BufRead;
+        let mut child = sandbox
+            .command(&["serve", "--log-format", "json"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let (sender, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stderr.lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Served { child, lines }
+    }
+
+    /// Reads log events until `pick` returns something, for up to 30 s.
+    pub fn until<T>(&mut self, mut pick: impl FnMut(&serde_json::Value) -> Option<T>) -> T {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = match self.lines.recv_timeout(left) {
+                Ok(line) => line,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    panic!("timed out reading serve's log")
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    panic!("serve exited early")
+                }
+            };
+            let event: serde_json::Value = serde_json::from_str(&line)
+                .unwrap_or_else(|err| panic!("not a JSON log line ({err}): {line}"));
+            if let Some(found) = pick(&event) {
+                return found;
+            }
+        }
+    }
+
+    /// Waits for `server` to be spawned and then running; returns its pid and tool count.
+    pub fn running(&mut self, server: &str) -> (u32, u64) {
+        let pid = self.until(|event| {
+            (event["fields"]["message"] == "spawned" && event["span"]["server"] == server)
+                .then(|| event["fields"]["pid"].as_u64())
+                .flatten()
+        });
+        let tools = self.until(|event| {
+            (event["fields"]["message"] == "running" && event["span"]["server"] == server)
+                .then(|| event["fields"]["tools"].as_u64())
+                .flatten()
+        });
+        (u32::try_from(pid).unwrap(), tools)
+    }
+
+    /// SIGTERM, then the rest of the log and the exit status.
+    pub fn terminate(mut self) -> (Vec<String>, std::process::ExitStatus) {
+        signal(self.child.id(), "TERM");
+        let exit = self.child.wait().unwrap();
+        (self.lines.iter().collect(), exit)
+    }
+}
+
+/// `kill -SIG pid`.
+pub fn signal(pid: u32, sig: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "kill -{sig} {pid}");
+}

@@ -17,6 +17,7 @@ pub struct ServerView {
     args: Vec<String>,
     resolved_command: Option<String>,
     pid: Option<u32>,
+    restarts: u32,
     tools: Vec<ToolView>,
     detail: Option<String>,
     since: Option<u64>,
@@ -56,6 +57,7 @@ fn server(status: &ServerStatus) -> ServerView {
             .as_ref()
             .map(|path| path.display().to_string()),
         pid: status.pid,
+        restarts: status.restarts,
         tools: status.tools.iter().map(tool).collect(),
         detail: status.detail.clone(),
         since: status

@@ -173,6 +173,7 @@ mod tests {
             args: Vec::new(),
             resolved_command: None,
             pid: None,
+            restarts: 0,
             tools: Vec::new(),
             detail: None,
             since: SystemTime::now(),

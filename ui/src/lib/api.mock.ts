@@ -47,6 +47,7 @@ export function server(partial: Partial<ServerView> & Pick<ServerView, 'name' | 
     args: [],
     resolvedCommand: null,
     pid: null,
+    restarts: 0,
     tools: [],
     detail: null,
     since: null,

@@ -19,6 +19,7 @@ const SAMPLE: ServerView[] = [
     args: ['demo-notes'],
     resolvedCommand: '/usr/local/bin/gatehouse',
     pid: 42,
+    restarts: 0,
     tools: [],
     detail: null,
     since: 1_700_000_000_000,

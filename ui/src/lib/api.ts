@@ -34,6 +34,8 @@ export interface ServerView {
   /** Absolute path once resolved, null if not found. */
   resolvedCommand: string | null;
   pid: number | null;
+  /** How many times Gatehouse restarted it after a crash. */
+  restarts: number;
   /** Empty until running. */
   tools: ToolView[];
   /** Human sentence: failure reason, or null. */

@@ -22,7 +22,10 @@ fn core_crates_know_nothing_about_tauri_or_webkit() {
         for line in manifest.lines() {
             let key = line.split(['=', '.']).next().unwrap_or("").trim();
             assert!(
-                !(key == "tauri" || key.starts_with("tauri-") || key == "wry" || key.starts_with("webkit")),
+                !(key == "tauri"
+                    || key.starts_with("tauri-")
+                    || key == "wry"
+                    || key.starts_with("webkit")),
                 "{}: core crates must not depend on `{key}`",
                 dir.display()
             );
@@ -34,7 +37,15 @@ fn core_crates_know_nothing_about_tauri_or_webkit() {
 fn every_core_crate_says_what_it_is_for() {
     for dir in core_crates() {
         let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
-        assert!(lib.starts_with("//! "), "{}: lib.rs must open with a //! purpose paragraph", dir.display());
-        assert!(lib.contains("#![deny(missing_docs)]"), "{}: lib.rs must deny missing docs", dir.display());
+        assert!(
+            lib.starts_with("//! "),
+            "{}: lib.rs must open with a //! purpose paragraph",
+            dir.display()
+        );
+        assert!(
+            lib.contains("#![deny(missing_docs)]"),
+            "{}: lib.rs must deny missing docs",
+            dir.display()
+        );
     }
 }

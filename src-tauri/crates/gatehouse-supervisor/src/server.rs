@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use gatehouse_config::ServerSpec;
 use process_wrap::tokio::ChildWrapper;
@@ -51,7 +51,10 @@ impl Reporter {
             if !matches!(state, ServerState::Running | ServerState::Stopping) {
                 status.tools.clear();
             }
-            if matches!(state, ServerState::Failed | ServerState::Stopped) {
+            if matches!(
+                state,
+                ServerState::Failed | ServerState::Stopped | ServerState::BackingOff
+            ) {
                 status.pid = None;
             }
         });
@@ -60,8 +63,63 @@ impl Reporter {
 
 type StderrTail = Arc<Mutex<VecDeque<String>>>;
 
-/// Runs `spec` until it exits or `token` is cancelled. Errors end in the
-/// `Failed` state with a sentence in `detail`; nothing is returned.
+/// How one start of a server ended.
+enum Attempt {
+    /// Gatehouse stopped it.
+    Stopped,
+    /// It exited or failed its handshake: worth retrying after a pause.
+    Crashed(String),
+    /// It cannot start until a person changes something (a missing command).
+    Unstartable(String),
+}
+
+/// The restart policy: exponential backoff, and a breaker for crash loops.
+#[derive(Debug)]
+pub(crate) struct Backoff {
+    /// When recent crashes happened, oldest first, within [`CRASH_WINDOW`].
+    crashes: VecDeque<Instant>,
+}
+
+/// Crashes within this window count towards the breaker.
+pub(crate) const CRASH_WINDOW: Duration = Duration::from_secs(60);
+/// This many crashes within the window stop the restarts.
+pub(crate) const CRASH_LIMIT: usize = 5;
+/// The first pause; each further crash in the window doubles it.
+const FIRST_PAUSE: Duration = Duration::from_millis(500);
+/// The longest pause between restarts.
+const MAX_PAUSE: Duration = Duration::from_secs(30);
+
+impl Backoff {
+    pub(crate) fn new() -> Backoff {
+        Backoff {
+            crashes: VecDeque::new(),
+        }
+    }
+
+    /// Records a crash at `now`: the pause before the next start, or `None`
+    /// when the server crashed [`CRASH_LIMIT`] times within [`CRASH_WINDOW`].
+    pub(crate) fn crashed(&mut self, now: Instant) -> Option<Duration> {
+        while self
+            .crashes
+            .front()
+            .is_some_and(|first| now.duration_since(*first) > CRASH_WINDOW)
+        {
+            self.crashes.pop_front();
+        }
+        self.crashes.push_back(now);
+        let recent = self.crashes.len();
+        if recent >= CRASH_LIMIT {
+            return None;
+        }
+        let doublings = u32::try_from(recent - 1).unwrap_or(u32::MAX).min(16);
+        Some(FIRST_PAUSE.saturating_mul(1 << doublings).min(MAX_PAUSE))
+    }
+}
+
+/// Runs `spec` until `token` is cancelled: restarts it after a crash with
+/// exponential backoff, and gives up (state `Failed`, with the reason) on a
+/// crash loop or when it cannot be started at all. Nothing is returned; the
+/// outcome is in the published status.
 pub(crate) async fn run(
     spec: ServerSpec,
     context: Arc<LaunchContext>,
@@ -70,123 +128,158 @@ pub(crate) async fn run(
 ) {
     let span = tracing::info_span!("server", server = %spec.name);
     async move {
-        reporter.set(ServerState::Starting, None);
-        let cwd = spec
-            .cwd
-            .clone()
-            .unwrap_or_else(|| context.default_cwd.clone());
-        let program = match launch::resolve_command(
-            &spec.command,
-            &context.self_exe,
-            &context.search_path,
-            &cwd,
-        ) {
-            Ok(program) => program,
-            Err(reason) => {
-                tracing::warn!(%reason, "cannot resolve command");
-                reporter.set(ServerState::Failed, Some(reason));
-                return;
-            }
-        };
-        reporter.update(|status| status.resolved_command = Some(program.clone()));
-
-        let mut child = match launch::spawn(&spec, &program, &context) {
-            Ok(child) => child,
-            Err(err) => {
-                let reason = format!("cannot start `{}`: {err}", program.display());
-                tracing::warn!(%reason, "spawn failed");
-                reporter.set(ServerState::Failed, Some(reason));
-                return;
-            }
-        };
-        let pid = child.id();
-        reporter.update(|status| status.pid = pid);
-        tracing::info!(pid, program = %program.display(), "spawned");
-
-        let tail = StderrTail::default();
-        let stderr_done = child
-            .stderr()
-            .take()
-            .map(|stderr| tokio::spawn(read_stderr(stderr, tail.clone()).in_current_span()));
-        let (Some(stdout), Some(stdin)) = (child.stdout().take(), child.stdin().take()) else {
-            reporter.set(
-                ServerState::Failed,
-                Some("the server's stdio could not be captured".to_owned()),
-            );
-            return;
-        };
-        let transport = AsyncRwTransport::new_client(stdout, stdin);
-
-        let handshake = async {
-            let service = client_info()
-                .serve_with_lifecycle(transport, lifecycle())
-                .await
-                .map_err(|err| err.to_string())?;
-            let tools = service
-                .list_all_tools()
-                .await
-                .map_err(|err| err.to_string())?;
-            Ok::<_, String>((service, tools))
-        };
-        let outcome = tokio::select! {
-            () = token.cancelled() => None,
-            outcome = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake) => Some(outcome),
-        };
-        let service = match outcome {
-            None => {
-                reporter.set(ServerState::Stopping, None);
-                stop(&mut *child, None).await;
-                reporter.set(ServerState::Stopped, None);
-                return;
-            }
-            Some(Ok(Ok((service, tools)))) => {
-                let tools: Vec<ToolInfo> = tools.iter().map(tool_info).collect();
-                tracing::info!(tools = tools.len(), "running");
-                reporter.update(|status| {
-                    status.state = ServerState::Running;
-                    status.detail = None;
-                    status.tools = tools;
-                });
-                service
-            }
-            Some(Ok(Err(err))) => {
-                let reason = explain(&err, &mut *child, stderr_done, &tail).await;
-                tracing::warn!(%reason, "handshake failed");
-                reporter.set(ServerState::Failed, Some(reason));
-                return;
-            }
-            Some(Err(_elapsed)) => {
-                stop(&mut *child, None).await;
-                let reason = with_tail(
-                    format!("no MCP handshake within {} s", HANDSHAKE_TIMEOUT.as_secs()),
-                    &tail,
+        let mut backoff = Backoff::new();
+        let mut restarts: u32 = 0;
+        loop {
+            let reason = match attempt(&spec, &context, &reporter, &token).await {
+                Attempt::Stopped => return,
+                Attempt::Unstartable(reason) => {
+                    tracing::warn!(%reason, "cannot start");
+                    reporter.set(ServerState::Failed, Some(reason));
+                    return;
+                }
+                Attempt::Crashed(reason) => reason,
+            };
+            let Some(pause) = backoff.crashed(Instant::now()) else {
+                let reason = format!(
+                    "crashed {CRASH_LIMIT} times within {} s, so Gatehouse stopped restarting it; last: {reason}",
+                    CRASH_WINDOW.as_secs()
                 );
+                tracing::warn!(%reason, "crash loop");
                 reporter.set(ServerState::Failed, Some(reason));
                 return;
-            }
-        };
-
-        tokio::select! {
-            () = token.cancelled() => {
-                reporter.set(ServerState::Stopping, None);
-                stop(&mut *child, Some(service)).await;
-                reporter.set(ServerState::Stopped, None);
-                tracing::info!("stopped");
-            }
-            status = child.wait() => {
-                let exit = match status {
-                    Ok(status) => format!("the server exited ({status})"),
-                    Err(err) => format!("lost track of the server process: {err}"),
-                };
-                drain(stderr_done).await;
-                let reason = with_tail(exit, &tail);
-                tracing::warn!(%reason, "exited");
-                reporter.set(ServerState::Failed, Some(reason));
+            };
+            restarts += 1;
+            let restart_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
+            tracing::warn!(%reason, restart_in_ms, "crashed");
+            reporter.update(|status| status.restarts = restarts);
+            reporter.set(
+                ServerState::BackingOff,
+                Some(format!("{reason}; restarting in {}", human(pause))),
+            );
+            tokio::select! {
+                () = token.cancelled() => {
+                    reporter.set(ServerState::Stopped, None);
+                    return;
+                }
+                () = tokio::time::sleep(pause) => {}
             }
         }
     }
     .instrument(span)
     .await;
+}
+
+fn human(pause: Duration) -> String {
+    if pause < Duration::from_secs(1) {
+        format!("{} ms", pause.as_millis())
+    } else {
+        format!("{} s", pause.as_secs())
+    }
+}
+
+/// One start of the server, from spawn to exit.
+async fn attempt(
+    spec: &ServerSpec,
+    context: &LaunchContext,
+    reporter: &Reporter,
+    token: &CancellationToken,
+) -> Attempt {
+    reporter.set(ServerState::Starting, None);
+    let cwd = spec
+        .cwd
+        .clone()
+        .unwrap_or_else(|| context.default_cwd.clone());
+    let program =
+        match launch::resolve_command(&spec.command, &context.self_exe, &context.search_path, &cwd)
+        {
+            Ok(program) => program,
+            Err(reason) => return Attempt::Unstartable(reason),
+        };
+    reporter.update(|status| status.resolved_command = Some(program.clone()));
+
+    let mut child = match launch::spawn(spec, &program, context) {
+        Ok(child) => child,
+        Err(err) => {
+            return Attempt::Unstartable(format!("cannot start `{}`: {err}", program.display()));
+        }
+    };
+    let pid = child.id();
+    reporter.update(|status| status.pid = pid);
+    tracing::info!(pid, program = %program.display(), "spawned");
+
+    let tail = StderrTail::default();
+    let stderr_done = child
+        .stderr()
+        .take()
+        .map(|stderr| tokio::spawn(read_stderr(stderr, tail.clone()).in_current_span()));
+    let (Some(stdout), Some(stdin)) = (child.stdout().take(), child.stdin().take()) else {
+        stop(&mut *child, None).await;
+        return Attempt::Unstartable("the server's stdio could not be captured".to_owned());
+    };
+    let transport = AsyncRwTransport::new_client(stdout, stdin);
+
+    let handshake = async {
+        let service = client_info()
+            .serve_with_lifecycle(transport, lifecycle())
+            .await
+            .map_err(|err| err.to_string())?;
+        let tools = service
+            .list_all_tools()
+            .await
+            .map_err(|err| err.to_string())?;
+        Ok::<_, String>((service, tools))
+    };
+    let outcome = tokio::select! {
+        () = token.cancelled() => None,
+        outcome = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake) => Some(outcome),
+    };
+    let service = match outcome {
+        None => {
+            reporter.set(ServerState::Stopping, None);
+            stop(&mut *child, None).await;
+            reporter.set(ServerState::Stopped, None);
+            return Attempt::Stopped;
+        }
+        Some(Ok(Ok((service, tools)))) => {
+            let tools: Vec<ToolInfo> = tools.iter().map(tool_info).collect();
+            tracing::info!(tools = tools.len(), "running");
+            reporter.update(|status| {
+                status.state = ServerState::Running;
+                status.detail = None;
+                status.tools = tools;
+            });
+            service
+        }
+        Some(Ok(Err(err))) => {
+            return Attempt::Crashed(explain(&err, &mut *child, stderr_done, &tail).await);
+        }
+        Some(Err(_elapsed)) => {
+            stop(&mut *child, None).await;
+            return Attempt::Crashed(with_tail(
+                format!("no MCP handshake within {} s", HANDSHAKE_TIMEOUT.as_secs()),
+                &tail,
+            ));
+        }
+    };
+
+    tokio::select! {
+        () = token.cancelled() => {
+            reporter.set(ServerState::Stopping, None);
+            stop(&mut *child, Some(service)).await;
+            reporter.set(ServerState::Stopped, None);
+            tracing::info!("stopped");
+            Attempt::Stopped
+        }
+        status = child.wait() => {
+            let exit = match status {
+                Ok(status) => format!("the server exited ({status})"),
+                Err(err) => format!("lost track of the server process: {err}"),
+            };
+            drain(stderr_done).await;
+            Attempt::Crashed(with_tail(exit, &tail))
+        }
+    }
 }
 
 fn client_info() -> ClientConfig {
@@ -322,5 +415,41 @@ async fn read_stderr(stderr: tokio::process::ChildStderr, tail: StderrTail) {
             // Not UTF-8 or the pipe broke: nothing more to learn from it.
             Err(_) => break,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_half_a_second_and_breaks_a_crash_loop() {
+        let start = Instant::now();
+        let mut backoff = Backoff::new();
+        let pauses: Vec<Option<Duration>> = (0..CRASH_LIMIT)
+            .map(|n| backoff.crashed(start + Duration::from_secs(u64::try_from(n).unwrap())))
+            .collect();
+        assert_eq!(
+            pauses,
+            [
+                Some(Duration::from_millis(500)),
+                Some(Duration::from_secs(1)),
+                Some(Duration::from_secs(2)),
+                Some(Duration::from_secs(4)),
+                None,
+            ]
+        );
+    }
+
+    #[test]
+    fn crashes_older_than_the_window_are_forgotten() {
+        let start = Instant::now();
+        let mut backoff = Backoff::new();
+        for n in 0..4 {
+            assert!(backoff.crashed(start + Duration::from_secs(n)).is_some());
+        }
+        // A minute later the old crashes no longer count: a fresh first pause.
+        let later = start + CRASH_WINDOW + Duration::from_secs(10);
+        assert_eq!(backoff.crashed(later), Some(Duration::from_millis(500)));
     }
 }

@@ -68,6 +68,8 @@ pub struct ServerStatus {
     pub resolved_command: Option<PathBuf>,
     /// The process id while a process exists.
     pub pid: Option<u32>,
+    /// How many times it was restarted after crashing.
+    pub restarts: u32,
     /// The tools it offered at the handshake.
     pub tools: Vec<ToolInfo>,
     /// A sentence for people: why it failed, or what it is waiting for.

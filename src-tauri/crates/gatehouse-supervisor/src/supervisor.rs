@@ -40,6 +40,7 @@ impl Supervisor {
                 args: spec.args.clone(),
                 resolved_command: None,
                 pid: None,
+                restarts: 0,
                 tools: Vec::new(),
                 detail: None,
                 since: now,

@@ -45,7 +45,7 @@ fn alive(pid: u32) -> bool {
 }
 
 #[tokio::test]
-async fn a_server_that_exits_at_once_fails_with_its_stderr_and_spares_the_others() {
+async fn a_server_that_keeps_exiting_fails_with_its_stderr_and_spares_the_others() {
     let dir = tempfile::tempdir().unwrap();
     let servers = [
         spec(
@@ -69,8 +69,10 @@ async fn a_server_that_exits_at_once_fails_with_its_stderr_and_spares_the_others
     let broken = all[0].detail.as_deref().unwrap();
     assert_eq!(
         broken,
-        "the server exited during the MCP handshake (exit status: 3); stderr: API_URL is not set"
+        "crashed 5 times within 60 s, so Gatehouse stopped restarting it; last: \
+         the server exited during the MCP handshake (exit status: 3); stderr: API_URL is not set"
     );
+    assert_eq!(all[0].restarts, 4);
     assert!(all[0].resolved_command.as_ref().unwrap().is_absolute());
 
     let missing = all[1].detail.as_deref().unwrap();
