@@ -14,6 +14,25 @@ pub enum Error {
     /// The launch context could not be built.
     #[error("cannot determine Gatehouse's own executable: {0}")]
     SelfExe(std::io::Error),
+    /// Another Gatehouse runs with the same files.
+    #[error(
+        "Gatehouse is already running ({holder}), using {}; stop it first, or set GATEHOUSE_HOME to run another one elsewhere",
+        lock.display()
+    )]
+    AlreadyRunning {
+        /// The lock file.
+        lock: std::path::PathBuf,
+        /// Who holds it, e.g. `pid 1234`.
+        holder: String,
+    },
+    /// The instance lock could not be taken for another reason.
+    #[error("cannot lock {}: {source}", path.display())]
+    Lock {
+        /// The lock file.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
 }
 
 /// Everything Gatehouse runs in the background. Start it once per process
@@ -22,6 +41,8 @@ pub enum Error {
 pub struct Core {
     paths: Paths,
     supervisor: Supervisor,
+    /// Held for the core's lifetime: one core per set of files.
+    _lock: std::fs::File,
 }
 
 impl Core {
@@ -29,18 +50,25 @@ impl Core {
     /// Must be called inside a Tokio runtime.
     ///
     /// # Errors
-    /// When a directory cannot be created or this executable cannot be found.
+    /// When another core runs on the same files, a directory cannot be
+    /// created, or this executable cannot be found.
     pub fn start(paths: Paths, config: &Config) -> Result<Core, Error> {
         paths.create_dirs()?;
-        let context =
-            LaunchContext::from_current_process(&paths.data_dir).map_err(Error::SelfExe)?;
+        let lock = lock_instance(&paths.runtime_dir.join("gatehouse.lock"))?;
+        let pid_dir = paths.runtime_dir.join("servers");
+        let context = LaunchContext::from_current_process(&paths.data_dir, Some(&pid_dir))
+            .map_err(Error::SelfExe)?;
         tracing::info!(
             config = %paths.config_file.display(),
             servers = config.servers.len(),
             "starting the core"
         );
         let supervisor = Supervisor::start(&config.servers, context);
-        Ok(Core { paths, supervisor })
+        Ok(Core {
+            paths,
+            supervisor,
+            _lock: lock,
+        })
     }
 
     /// Where this core keeps its files.
@@ -63,4 +91,43 @@ impl Core {
         tracing::info!("shutting down");
         self.supervisor.shutdown().await;
     }
+}
+
+/// Takes the instance lock: an advisory lock on a file in the runtime
+/// directory, released by the OS when this process ends, however it ends.
+/// The file holds the owner's pid, for the error a second instance shows.
+fn lock_instance(path: &std::path::Path) -> Result<std::fs::File, Error> {
+    use std::io::{Read, Seek, Write};
+
+    let lock_err = |source| Error::Lock {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(lock_err)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            drop(file.read_to_string(&mut holder));
+            let holder = match holder.trim() {
+                "" => "another process".to_owned(),
+                pid => format!("pid {pid}"),
+            };
+            return Err(Error::AlreadyRunning {
+                lock: path.to_owned(),
+                holder,
+            });
+        }
+        Err(std::fs::TryLockError::Error(err)) => return Err(lock_err(err)),
+    }
+    file.set_len(0).map_err(lock_err)?;
+    file.rewind().map_err(lock_err)?;
+    write!(file, "{}", std::process::id()).map_err(lock_err)?;
+    Ok(file)
 }

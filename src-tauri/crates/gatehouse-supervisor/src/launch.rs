@@ -88,6 +88,8 @@ pub struct LaunchContext {
     pub base_env: Vec<(OsString, OsString)>,
     /// Working directory for servers that set no `cwd`.
     pub default_cwd: PathBuf,
+    /// Where pid files go (see `reap`); `None` keeps none.
+    pub pid_dir: Option<PathBuf>,
 }
 
 impl LaunchContext {
@@ -96,7 +98,10 @@ impl LaunchContext {
     ///
     /// # Errors
     /// When the current executable's path cannot be determined.
-    pub fn from_current_process(default_cwd: &Path) -> std::io::Result<LaunchContext> {
+    pub fn from_current_process(
+        default_cwd: &Path,
+        pid_dir: Option<&Path>,
+    ) -> std::io::Result<LaunchContext> {
         let base_env = INHERITED_VARS
             .iter()
             .filter_map(|name| std::env::var_os(name).map(|value| (OsString::from(name), value)))
@@ -106,6 +111,7 @@ impl LaunchContext {
             search_path: std::env::var_os("PATH").unwrap_or_default(),
             base_env,
             default_cwd: default_cwd.to_owned(),
+            pid_dir: pid_dir.map(Path::to_owned),
         })
     }
 }
@@ -167,6 +173,8 @@ pub(crate) fn spawn(
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
+    #[cfg(target_os = "linux")]
+    die_with_parent(&mut command);
     // CREATE_NO_WINDOW: a GUI-launched Gatehouse must not flash a console
     // window for every server.
     #[cfg(windows)]
@@ -178,6 +186,29 @@ pub(crate) fn spawn(
     wrapped.wrap(process_wrap::tokio::JobObject);
     wrapped.wrap(process_wrap::tokio::KillOnDrop);
     wrapped.spawn()
+}
+
+/// Linux: the server gets SIGKILL when Gatehouse dies, however it dies.
+/// (The signal follows the spawning thread; servers are spawned from the
+/// runtime's worker threads, which live as long as Gatehouse.)
+#[cfg(target_os = "linux")]
+fn die_with_parent(command: &mut tokio::process::Command) {
+    let parent = nix::unistd::Pid::this();
+    #[allow(unsafe_code)]
+    // SAFETY: the closure runs between fork and exec and only makes
+    // async-signal-safe system calls (prctl, getppid).
+    unsafe {
+        command.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
+            // Gatehouse may have died between fork and prctl.
+            if nix::unistd::getppid() != parent {
+                return Err(std::io::Error::other(
+                    "Gatehouse exited while starting the server",
+                ));
+            }
+            Ok(())
+        });
+    }
 }
 
 #[cfg(test)]

@@ -14,11 +14,13 @@
 //! # Layout
 //! - `status`: the snapshot types: [`ServerState`], [`ServerStatus`], [`ToolInfo`].
 //! - `launch`: command resolution, the clean environment, spawning.
+//! - `reap`: pid files, and killing groups a crashed Gatehouse left behind.
 //! - `server`: the per-server task.
 //! - `supervisor`: [`Supervisor`], which owns the tasks and the snapshot channel.
 #![deny(missing_docs)]
 
 mod launch;
+mod reap;
 mod server;
 mod status;
 mod supervisor;

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::launch::{self, LaunchContext};
+use crate::reap;
 use crate::status::{ServerState, ServerStatus, ToolInfo};
 
 /// How long a server may take from spawn to a finished handshake and tool list.
@@ -62,6 +63,23 @@ impl Reporter {
 }
 
 type StderrTail = Arc<Mutex<VecDeque<String>>>;
+
+/// A server's pid file, removed on drop.
+struct PidFile(std::path::PathBuf);
+
+impl PidFile {
+    fn record(dir: &std::path::Path, server: &str, pid: u32) -> PidFile {
+        let path = reap::pid_file(dir, server);
+        reap::record(&path, pid);
+        PidFile(path)
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        reap::forget(&self.0);
+    }
+}
 
 /// How one start of a server ended.
 enum Attempt {
@@ -207,6 +225,12 @@ async fn attempt(
     let pid = child.id();
     reporter.update(|status| status.pid = pid);
     tracing::info!(pid, program = %program.display(), "spawned");
+    // Removed when this attempt ends, however it ends.
+    let _pid_file = context
+        .pid_dir
+        .as_deref()
+        .zip(pid)
+        .map(|(dir, pid)| PidFile::record(dir, spec.name.as_str(), pid));
 
     let tail = StderrTail::default();
     let stderr_done = child

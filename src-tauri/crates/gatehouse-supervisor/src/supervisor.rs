@@ -23,9 +23,13 @@ pub struct Supervisor {
 }
 
 impl Supervisor {
-    /// Starts every enabled server in `servers`. Must be called inside a Tokio
-    /// runtime. Returns at once; watch [`Supervisor::subscribe`] for progress.
+    /// Kills process groups a previous, crashed Gatehouse left behind (see
+    /// `reap`), then starts every enabled server in `servers`. Must be called
+    /// inside a Tokio runtime, by the only Gatehouse using `context.pid_dir`. Returns at once; watch [`Supervisor::subscribe`] for progress.
     pub fn start(servers: &[ServerSpec], context: LaunchContext) -> Supervisor {
+        if let Some(dir) = &context.pid_dir {
+            crate::reap::reap_leftovers(dir);
+        }
         let now = SystemTime::now();
         let initial = servers
             .iter()

@@ -21,7 +21,7 @@ fn spec(name: &str, command: &str, args: &[&str]) -> ServerSpec {
 }
 
 fn context(dir: &Path) -> LaunchContext {
-    LaunchContext::from_current_process(dir).unwrap()
+    LaunchContext::from_current_process(dir, None).unwrap()
 }
 
 async fn wait_for(
