@@ -49,6 +49,9 @@ pub enum Command {
     /// Inspect the configured MCP servers
     #[command(subcommand)]
     Server(ServerCommand),
+    /// Manage servers' secrets in the OS keyring (values never on the command line)
+    #[command(subcommand)]
+    Secret(SecretCommand),
     /// Check this machine: config, directories, keyring, display and tray, servers
     Doctor {
         /// Print the checks as JSON
@@ -64,5 +67,31 @@ pub enum ServerCommand {
         /// Print the list as JSON
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Store a secret; the value is read from stdin (hidden when typed)
+    Set {
+        /// The server the secret belongs to
+        server: String,
+        /// The environment variable the server gets it as
+        key: String,
+    },
+    /// List secret names and whether each has a value (never the values)
+    List {
+        /// Only this server's secrets
+        server: Option<String>,
+        /// Print the list as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a secret from the keyring
+    Remove {
+        /// The server the secret belongs to
+        server: String,
+        /// The environment variable
+        key: String,
     },
 }

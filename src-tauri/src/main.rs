@@ -22,7 +22,7 @@ use gatehouse_core::config::{self, Config, LogFormat, Paths, ProjectDirsSource};
 use gatehouse_core::doctor;
 use gatehouse_secrets::SecretStore;
 
-use crate::cli::{Cli, Command, LogFormatArg, ServerCommand};
+use crate::cli::{Cli, Command, LogFormatArg, SecretCommand, ServerCommand};
 use crate::logging::LogOptions;
 
 fn main() -> ExitCode {
@@ -72,6 +72,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print!("{}", report::server_list(&config, *json));
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Secret(command)) => {
+            let (config, _) = config::load_or_init(&paths.config_file)?;
+            secret(command, &config)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Doctor { json }) => {
             let loaded = config::load(&paths.config_file);
             let self_exe = std::env::current_exe().context("cannot locate this executable")?;
@@ -90,6 +95,56 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+fn secret(command: &SecretCommand, config: &Config) -> anyhow::Result<()> {
+    use gatehouse_core::secrets;
+
+    let store = SecretStore::default();
+    match command {
+        SecretCommand::Set { server, key } => {
+            let value = read_secret_value(key)?;
+            let listed = secrets::set(&store, config, server, key, value)?;
+            eprintln!("Stored {key} for {server} in the OS keyring.");
+            if !listed {
+                eprintln!(
+                    "Note: {key} is not in the `secret_env` of server `{server}` in gatehouse.toml, so the server will not get it until it is."
+                );
+            }
+        }
+        SecretCommand::List { server, json } => {
+            let entries = secrets::list(&store, config, server.as_deref())?;
+            print!("{}", report::secret_list(&entries, *json));
+        }
+        SecretCommand::Remove { server, key } => {
+            if secrets::remove(&store, server, key)? {
+                eprintln!("Removed {key} of {server} from the OS keyring.");
+            } else {
+                anyhow::bail!("there is no secret {key} for server {server} in the keyring");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The value comes from stdin, never from argv (where `ps` and shell
+/// history would see it): a hidden prompt on a terminal, else everything
+/// piped in, without its final newline.
+fn read_secret_value(key: &str) -> anyhow::Result<gatehouse_secrets::Secret> {
+    use std::io::{IsTerminal, Read};
+
+    let value = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(format!("Value for {key} (input hidden): "))
+            .context("cannot read the value")?
+    } else {
+        let mut value = String::new();
+        std::io::stdin()
+            .read_to_string(&mut value)
+            .context("cannot read the value from stdin")?;
+        let trimmed = value.strip_suffix('\n').unwrap_or(&value);
+        trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned()
+    };
+    Ok(gatehouse_secrets::Secret::new(value))
 }
 
 /// Logging for the long-running modes: flag, then environment (both via

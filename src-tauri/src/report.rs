@@ -2,6 +2,7 @@
 
 use gatehouse_core::config::Config;
 use gatehouse_core::doctor::{Check, Severity};
+use gatehouse_core::secrets::SecretEntry;
 use serde::Serialize;
 
 #[derive(Serialize)]
@@ -108,5 +109,51 @@ pub fn doctor(checks: &[Check], json: bool) -> String {
         (0, 0) => "\nEverything looks good.\n".to_owned(),
         _ => format!("\n{failed} problem(s), {warned} warning(s).\n"),
     });
+    out
+}
+
+#[derive(Serialize)]
+struct SecretRow<'a> {
+    server: &'a str,
+    key: &'a str,
+    set: bool,
+}
+
+/// `gatehouse secret list`: names and whether each is set, never values.
+pub fn secret_list(entries: &[SecretEntry], json: bool) -> String {
+    if json {
+        let rows: Vec<SecretRow<'_>> = entries
+            .iter()
+            .map(|entry| SecretRow {
+                server: &entry.server,
+                key: &entry.key,
+                set: entry.is_set,
+            })
+            .collect();
+        return serde_json::to_string_pretty(&rows).unwrap_or_default() + "\n";
+    }
+    if entries.is_empty() {
+        return "No secrets configured. Name them in a server's `secret_env`, then `gatehouse secret set SERVER KEY`.\n".to_owned();
+    }
+    let width = entries
+        .iter()
+        .map(|e| e.server.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let key_width = entries
+        .iter()
+        .map(|e| e.key.len())
+        .max()
+        .unwrap_or(3)
+        .max(3);
+    let mut out = format!("{:<width$}  {:<key_width$}  VALUE\n", "SERVER", "KEY");
+    for entry in entries {
+        let state = if entry.is_set { "set" } else { "missing" };
+        out.push_str(&format!(
+            "{:<width$}  {:<key_width$}  {state}\n",
+            entry.server, entry.key
+        ));
+    }
     out
 }

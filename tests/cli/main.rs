@@ -8,5 +8,6 @@
 mod config;
 mod demo;
 mod doctor;
+mod secrets;
 mod serve;
 mod util;

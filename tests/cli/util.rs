@@ -75,9 +75,13 @@ pub struct Served {
 
 impl Served {
     pub fn start(sandbox: &Sandbox) -> Served {
+        Served::spawn(sandbox.command(&["serve", "--log-format", "json"]))
+    }
+
+    /// Like [`Served::start`], with a command the caller has prepared.
+    pub fn spawn(mut command: Command) -> Served {
         use std::io::BufRead;
-        let mut child = sandbox
-            .command(&["serve", "--log-format", "json"])
+        let mut child = command
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();

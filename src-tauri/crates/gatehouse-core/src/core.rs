@@ -56,8 +56,11 @@ impl Core {
         paths.create_dirs()?;
         let lock = lock_instance(&paths.runtime_dir.join("gatehouse.lock"))?;
         let pid_dir = paths.runtime_dir.join("servers");
-        let context = LaunchContext::from_current_process(&paths.data_dir, Some(&pid_dir))
+        let mut context = LaunchContext::from_current_process(&paths.data_dir, Some(&pid_dir))
             .map_err(Error::SelfExe)?;
+        context.secrets = Some(std::sync::Arc::new(crate::secrets::KeyringLookup {
+            store: gatehouse_secrets::SecretStore::default(),
+        }));
         tracing::info!(
             config = %paths.config_file.display(),
             servers = config.servers.len(),

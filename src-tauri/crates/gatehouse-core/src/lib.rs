@@ -11,10 +11,12 @@
 //! # Layout
 //! - `core`: [`Core`], the running parts.
 //! - `doctor`: [`doctor::run`] and its [`doctor::Check`]s.
+//! - `secrets`: the secret commands, and the keyring lookup the supervisor uses.
 #![deny(missing_docs)]
 
 mod core;
 pub mod doctor;
+pub mod secrets;
 
 pub use crate::core::{Core, Error};
 pub use gatehouse_config as config;

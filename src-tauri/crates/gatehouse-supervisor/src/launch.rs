@@ -4,8 +4,12 @@
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
 use gatehouse_config::ServerSpec;
 use process_wrap::tokio::{ChildWrapper, CommandWrap};
+
+use crate::secrets::SecretLookup;
 
 /// The command name that always means "this Gatehouse executable".
 pub const SELF_COMMAND: &str = "gatehouse";
@@ -90,6 +94,8 @@ pub struct LaunchContext {
     pub default_cwd: PathBuf,
     /// Where pid files go (see `reap`); `None` keeps none.
     pub pid_dir: Option<PathBuf>,
+    /// Where secret values come from; `None` fails servers that need any.
+    pub secrets: Option<Arc<dyn SecretLookup>>,
 }
 
 impl LaunchContext {
@@ -112,6 +118,7 @@ impl LaunchContext {
             base_env,
             default_cwd: default_cwd.to_owned(),
             pid_dir: pid_dir.map(Path::to_owned),
+            secrets: None,
         })
     }
 }
@@ -154,6 +161,27 @@ pub fn resolve_command(
     })
 }
 
+/// Looks up every secret `spec` names. Values live only in the returned
+/// list and the child's environment.
+pub(crate) fn secret_env(
+    spec: &ServerSpec,
+    context: &LaunchContext,
+) -> Result<Vec<(String, String)>, String> {
+    if spec.secret_env.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(secrets) = &context.secrets else {
+        return Err(format!(
+            "server `{}` needs secrets, and this Gatehouse has no keyring to read them from",
+            spec.name
+        ));
+    };
+    spec.secret_env
+        .iter()
+        .map(|key| Ok((key.clone(), secrets.lookup(spec.name.as_str(), key)?)))
+        .collect()
+}
+
 /// Spawns `program` for `spec` with piped stdio, a clean environment and its
 /// own process group (Unix) or Job Object (Windows). The group is killed if
 /// the returned handle is dropped.
@@ -161,6 +189,7 @@ pub(crate) fn spawn(
     spec: &ServerSpec,
     program: &Path,
     context: &LaunchContext,
+    secret_env: &[(String, String)],
 ) -> std::io::Result<Box<dyn ChildWrapper>> {
     let mut command = tokio::process::Command::new(program);
     command
@@ -169,6 +198,7 @@ pub(crate) fn spawn(
         .envs(context.base_env.iter().map(|(k, v)| (k, v)))
         .env("PATH", &context.search_path)
         .envs(&spec.env)
+        .envs(secret_env.iter().map(|(k, v)| (k, v)))
         .current_dir(spec.cwd.as_deref().unwrap_or(&context.default_cwd))
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

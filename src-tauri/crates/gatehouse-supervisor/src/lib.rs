@@ -8,23 +8,27 @@
 //! Gatehouse stops it. Every state change is published as a snapshot on a
 //! `watch` channel, which the GUI, the CLI and the gateway read.
 //!
-//! The supervisor never touches the keyring (secret values are handed to it),
+//! The supervisor never touches the keyring (it asks a [`SecretLookup`] for
+//! each server's secrets at spawn, and scrubs them from what it records),
 //! never writes client config files, and knows nothing about Tauri.
 //!
 //! # Layout
 //! - `status`: the snapshot types: [`ServerState`], [`ServerStatus`], [`ToolInfo`].
 //! - `launch`: command resolution, the clean environment, spawning.
 //! - `reap`: pid files, and killing groups a crashed Gatehouse left behind.
+//! - `secrets`: [`SecretLookup`], and scrubbing values from what is recorded.
 //! - `server`: the per-server task.
 //! - `supervisor`: [`Supervisor`], which owns the tasks and the snapshot channel.
 #![deny(missing_docs)]
 
 mod launch;
 mod reap;
+mod secrets;
 mod server;
 mod status;
 mod supervisor;
 
 pub use crate::launch::{LaunchContext, resolve_command};
+pub use crate::secrets::SecretLookup;
 pub use crate::status::{ServerState, ServerStatus, ToolInfo};
 pub use crate::supervisor::Supervisor;

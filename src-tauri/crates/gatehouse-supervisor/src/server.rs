@@ -16,6 +16,7 @@ use tracing::Instrument;
 
 use crate::launch::{self, LaunchContext};
 use crate::reap;
+use crate::secrets::Scrubber;
 use crate::status::{ServerState, ServerStatus, ToolInfo};
 
 /// How long a server may take from spawn to a finished handshake and tool list.
@@ -216,12 +217,18 @@ async fn attempt(
         };
     reporter.update(|status| status.resolved_command = Some(program.clone()));
 
-    let mut child = match launch::spawn(spec, &program, context) {
+    let secret_env = match launch::secret_env(spec, context) {
+        Ok(secret_env) => secret_env,
+        Err(reason) => return Attempt::Unstartable(reason),
+    };
+    let scrubber = Scrubber::new(secret_env.iter().map(|(_, value)| value.clone()));
+    let mut child = match launch::spawn(spec, &program, context, &secret_env) {
         Ok(child) => child,
         Err(err) => {
             return Attempt::Unstartable(format!("cannot start `{}`: {err}", program.display()));
         }
     };
+    drop(secret_env);
     let pid = child.id();
     reporter.update(|status| status.pid = pid);
     tracing::info!(pid, program = %program.display(), "spawned");
@@ -233,10 +240,9 @@ async fn attempt(
         .map(|(dir, pid)| PidFile::record(dir, spec.name.as_str(), pid));
 
     let tail = StderrTail::default();
-    let stderr_done = child
-        .stderr()
-        .take()
-        .map(|stderr| tokio::spawn(read_stderr(stderr, tail.clone()).in_current_span()));
+    let stderr_done = child.stderr().take().map(|stderr| {
+        tokio::spawn(read_stderr(stderr, tail.clone(), scrubber.clone()).in_current_span())
+    });
     let (Some(stdout), Some(stdin)) = (child.stdout().take(), child.stdin().take()) else {
         stop(&mut *child, None).await;
         return Attempt::Unstartable("the server's stdio could not be captured".to_owned());
@@ -421,11 +427,14 @@ fn with_tail(what: String, tail: &StderrTail) -> String {
     }
 }
 
-async fn read_stderr(stderr: tokio::process::ChildStderr, tail: StderrTail) {
+/// Logs the server's stderr (at debug) and keeps its last lines, with
+/// secret values masked in both.
+async fn read_stderr(stderr: tokio::process::ChildStderr, tail: StderrTail, scrubber: Scrubber) {
     let mut lines = tokio::io::BufReader::new(stderr).lines();
     loop {
         match lines.next_line().await {
             Ok(Some(line)) => {
+                let line = scrubber.scrub(&line);
                 tracing::debug!(target: "gatehouse::server_stderr", "{line}");
                 let mut tail = tail
                     .lock()
