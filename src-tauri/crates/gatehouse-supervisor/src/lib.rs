@@ -31,4 +31,4 @@ mod supervisor;
 pub use crate::launch::{LaunchContext, resolve_command};
 pub use crate::secrets::SecretLookup;
 pub use crate::status::{ServerState, ServerStatus, ToolInfo};
-pub use crate::supervisor::Supervisor;
+pub use crate::supervisor::{Changes, ControlError, Supervisor};

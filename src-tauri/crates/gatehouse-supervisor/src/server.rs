@@ -29,14 +29,14 @@ const STDERR_TAIL_LINES: usize = 20;
 /// Writes one server's entry in the shared snapshot.
 #[derive(Clone)]
 pub(crate) struct Reporter {
-    pub(crate) index: usize,
+    pub(crate) name: String,
     pub(crate) statuses: watch::Sender<Vec<ServerStatus>>,
 }
 
 impl Reporter {
     fn update(&self, change: impl FnOnce(&mut ServerStatus)) {
         self.statuses.send_modify(|all| {
-            if let Some(status) = all.get_mut(self.index) {
+            if let Some(status) = all.iter_mut().find(|status| status.name == self.name) {
                 let before = status.state;
                 change(status);
                 if status.state != before {
@@ -46,7 +46,7 @@ impl Reporter {
         });
     }
 
-    fn set(&self, state: ServerState, detail: Option<String>) {
+    pub(crate) fn set(&self, state: ServerState, detail: Option<String>) {
         self.update(|status| {
             status.state = state;
             status.detail = detail;

@@ -124,3 +124,76 @@ async fn shutdown_kills_the_whole_process_group_even_when_stdin_is_ignored() {
         "grandchild {grandchild} survived shutdown"
     );
 }
+
+/// A process that never answers MCP (so stays `starting`) and exits as soon
+/// as its stdin closes, which keeps stops fast. `sh` keeps stdout open while
+/// `cat` runs, as a real server does: a closed stdout is a dead server.
+fn idle(name: &str, tag: &str) -> ServerSpec {
+    spec(name, "sh", &["-c", "cat > /dev/null", tag])
+}
+
+fn pid_of(all: &[ServerStatus], name: &str) -> Option<u32> {
+    all.iter().find(|s| s.name == name).and_then(|s| s.pid)
+}
+
+#[tokio::test]
+async fn a_person_can_stop_start_and_restart_one_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let supervisor = Supervisor::start(&[idle("a", "1"), idle("b", "1")], context(dir.path()));
+    let all = wait_for(&supervisor, |all| all.iter().all(|s| s.pid.is_some())).await;
+    let (a1, b1) = (pid_of(&all, "a").unwrap(), pid_of(&all, "b").unwrap());
+
+    supervisor.stop_server("a").await.unwrap();
+    let all = supervisor.snapshot();
+    assert_eq!(all[0].state, ServerState::Stopped);
+    assert!(!alive(a1));
+    assert_eq!(pid_of(&all, "b"), Some(b1), "b is untouched");
+
+    supervisor.start_server("a").unwrap();
+    let all = wait_for(&supervisor, |all| all[0].pid.is_some()).await;
+    let a2 = pid_of(&all, "a").unwrap();
+    assert_ne!(a1, a2);
+
+    supervisor.restart_server("a").await.unwrap();
+    let all = wait_for(&supervisor, |all| all[0].pid.is_some_and(|pid| pid != a2)).await;
+    assert!(!alive(a2));
+    assert_eq!(pid_of(&all, "b"), Some(b1));
+
+    assert!(supervisor.stop_server("nope").await.is_err());
+    supervisor.shutdown().await;
+}
+
+#[tokio::test]
+async fn applying_a_new_config_touches_only_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let supervisor = Supervisor::start(
+        &[idle("keep", "1"), idle("change", "1"), idle("drop", "1")],
+        context(dir.path()),
+    );
+    let all = wait_for(&supervisor, |all| all.iter().all(|s| s.pid.is_some())).await;
+    let (keep, change, drop) = (
+        pid_of(&all, "keep").unwrap(),
+        pid_of(&all, "change").unwrap(),
+        pid_of(&all, "drop").unwrap(),
+    );
+
+    let changes = supervisor
+        .apply(&[idle("add", "1"), idle("change", "2"), idle("keep", "1")])
+        .await;
+    assert_eq!(changes.added, ["add"]);
+    assert_eq!(changes.changed, ["change"]);
+    assert_eq!(changes.removed, ["drop"]);
+
+    let all = wait_for(&supervisor, |all| all.iter().all(|s| s.pid.is_some())).await;
+    let names: Vec<&str> = all.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["add", "change", "keep"]);
+    assert_eq!(
+        pid_of(&all, "keep"),
+        Some(keep),
+        "an unchanged server keeps running"
+    );
+    assert_ne!(pid_of(&all, "change"), Some(change));
+    assert!(!alive(change) && !alive(drop));
+    assert_eq!(all[1].args, ["-c", "cat > /dev/null", "2"]);
+    supervisor.shutdown().await;
+}
