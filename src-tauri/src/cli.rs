@@ -62,9 +62,40 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ServerCommand {
-    /// List the configured servers
+    /// List the servers: live state when Gatehouse runs, else the config
     List {
         /// Print the list as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one server's live state, command, restarts and tools
+    Show {
+        /// The server
+        name: String,
+        /// Print it as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start a server that is stopped or failed
+    Start {
+        /// The server
+        name: String,
+    },
+    /// Stop a server (and everything it started)
+    Stop {
+        /// The server
+        name: String,
+    },
+    /// Restart a server
+    Restart {
+        /// The server
+        name: String,
+    },
+    /// A running server's tool definitions
+    Tools {
+        /// The server
+        name: String,
+        /// Print `{name, description, inputSchema, annotations}` objects as JSON
         #[arg(long)]
         json: bool,
     },

@@ -67,9 +67,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(gatehouse_demo::run_stdio())?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Server(ServerCommand::List { json })) => {
-            let (config, _) = config::load_or_init(&paths.config_file)?;
-            print!("{}", report::server_list(&config, *json));
+        Some(Command::Server(command)) => {
+            runtime()?.block_on(server(command, &paths))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Secret(command)) => {
@@ -95,6 +94,54 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// `gatehouse server …`: through the control channel of the running
+/// Gatehouse; `list` falls back to the config when none runs.
+async fn server(command: &ServerCommand, paths: &Paths) -> anyhow::Result<()> {
+    use gatehouse_core::control::{Client, ClientError, Request, Response};
+
+    let connected = Client::connect(&paths.runtime_dir).await;
+    if let (ServerCommand::List { json }, Err(ClientError::NotRunning { .. })) =
+        (command, &connected)
+    {
+        let (config, _) = config::load_or_init(&paths.config_file)?;
+        print!("{}", report::server_list(&config, *json));
+        return Ok(());
+    }
+    let mut client = connected?;
+    let request = match command {
+        ServerCommand::List { .. } => Request::List,
+        ServerCommand::Show { name, .. } | ServerCommand::Tools { name, .. } => Request::Show {
+            server: name.clone(),
+        },
+        ServerCommand::Start { name } => Request::Start {
+            server: name.clone(),
+        },
+        ServerCommand::Stop { name } => Request::Stop {
+            server: name.clone(),
+        },
+        ServerCommand::Restart { name } => Request::Restart {
+            server: name.clone(),
+        },
+    };
+    let response = client.call(&request).await?;
+    match (command, response) {
+        (ServerCommand::List { json }, Response::Servers(servers)) => {
+            print!("{}", report::live_list(&servers, *json))
+        }
+        (ServerCommand::Show { json, .. }, Response::Servers(servers)) => {
+            print!("{}", report::show(&servers, *json))
+        }
+        (ServerCommand::Tools { json, .. }, Response::Servers(servers)) => {
+            print!("{}", report::tools(&servers, *json))
+        }
+        (ServerCommand::Start { name }, Response::Done) => eprintln!("Starting {name}."),
+        (ServerCommand::Stop { name }, Response::Done) => eprintln!("Stopped {name}."),
+        (ServerCommand::Restart { name }, Response::Done) => eprintln!("Restarting {name}."),
+        (_, response) => anyhow::bail!("unexpected answer from Gatehouse: {response:?}"),
+    }
+    Ok(())
 }
 
 fn secret(command: &SecretCommand, config: &Config) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! Renders CLI output: tables for people, JSON for scripts.
 
 use gatehouse_core::config::Config;
+use gatehouse_core::control::ServerReport;
 use gatehouse_core::doctor::{Check, Severity};
 use gatehouse_core::secrets::SecretEntry;
 use serde::Serialize;
@@ -154,6 +155,113 @@ pub fn secret_list(entries: &[SecretEntry], json: bool) -> String {
             "{:<width$}  {:<key_width$}  {state}\n",
             entry.server, entry.key
         ));
+    }
+    out
+}
+
+fn json<T: Serialize>(value: &T) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
+}
+
+/// `gatehouse server list` with a running Gatehouse: live states.
+pub fn live_list(servers: &[ServerReport], as_json: bool) -> String {
+    if as_json {
+        return json(&servers);
+    }
+    if servers.is_empty() {
+        return "No servers configured. Add one with `gatehouse server add NAME -- CMD [ARGS...]`.\n".to_owned();
+    }
+    let width = servers
+        .iter()
+        .map(|s| s.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!(
+        "{:<width$}  {:<11}  {:>5}  COMMAND\n",
+        "NAME", "STATE", "TOOLS"
+    );
+    for server in servers {
+        let command = std::iter::once(server.command.as_str())
+            .chain(server.args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push_str(&format!(
+            "{:<width$}  {:<11}  {:>5}  {command}\n",
+            server.name,
+            server.state,
+            server.tools.len()
+        ));
+    }
+    out
+}
+
+/// `gatehouse server show NAME`.
+pub fn show(servers: &[ServerReport], as_json: bool) -> String {
+    let Some(server) = servers.first() else {
+        return String::new();
+    };
+    if as_json {
+        return json(server);
+    }
+    let mut out = format!("{}\n  state     {}\n", server.name, server.state);
+    if let Some(detail) = &server.detail {
+        out.push_str(&format!("  detail    {detail}\n"));
+    }
+    let command = std::iter::once(server.command.as_str())
+        .chain(server.args.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ");
+    out.push_str(&format!("  command   {command}\n"));
+    if let Some(resolved) = &server.resolved_command {
+        out.push_str(&format!("  resolved  {resolved}\n"));
+    }
+    if let Some(pid) = server.pid {
+        out.push_str(&format!("  pid       {pid}\n"));
+    }
+    out.push_str(&format!(
+        "  restarts  {}\n  tools     {}\n",
+        server.restarts,
+        server.tools.len()
+    ));
+    for tool in &server.tools {
+        out.push_str(&format!("    {}\n", tool.name));
+    }
+    out
+}
+
+/// `gatehouse server tools NAME`: `{name, description, inputSchema,
+/// annotations}` per tool as JSON, or a readable list.
+pub fn tools(servers: &[ServerReport], as_json: bool) -> String {
+    let tools = servers
+        .first()
+        .map(|s| s.tools.as_slice())
+        .unwrap_or_default();
+    if as_json {
+        return json(&tools);
+    }
+    let mut out = String::new();
+    for tool in tools {
+        let hints = tool
+            .annotations
+            .as_ref()
+            .and_then(|a| a.as_object())
+            .map(|a| {
+                a.iter()
+                    .filter(|(key, value)| key.ends_with("Hint") && value.as_bool() == Some(true))
+                    .map(|(key, _)| key.trim_end_matches("Hint"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        out.push_str(&tool.name);
+        if !hints.is_empty() {
+            out.push_str(&format!(" [{hints}]"));
+        }
+        out.push('\n');
+        if let Some(description) = &tool.description {
+            out.push_str(&format!("    {description}\n"));
+        }
     }
     out
 }

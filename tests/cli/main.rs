@@ -6,6 +6,7 @@
 //! provides (gnome-keyring inside `dbus-run-session`).
 
 mod config;
+mod control;
 mod demo;
 mod doctor;
 mod secrets;

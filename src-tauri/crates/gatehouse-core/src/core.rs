@@ -1,8 +1,12 @@
 //! [`Core`]: the running parts of Gatehouse.
 
+use std::sync::Arc;
+
 use gatehouse_config::{Config, Paths};
 use gatehouse_supervisor::{LaunchContext, ServerStatus, Supervisor};
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// Errors starting the core.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +44,10 @@ pub enum Error {
 #[derive(Debug)]
 pub struct Core {
     paths: Paths,
-    supervisor: Supervisor,
+    supervisor: Arc<Supervisor>,
+    /// Background tasks of the core itself (the control channel).
+    token: CancellationToken,
+    tracker: TaskTracker,
     /// Held for the core's lifetime: one core per set of files.
     _lock: std::fs::File,
 }
@@ -66,10 +73,25 @@ impl Core {
             servers = config.servers.len(),
             "starting the core"
         );
-        let supervisor = Supervisor::start(&config.servers, context);
+        let supervisor = Arc::new(Supervisor::start(&config.servers, context));
+        let token = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        match crate::control::serve(
+            &paths.runtime_dir,
+            supervisor.clone(),
+            token.clone(),
+            &tracker,
+        ) {
+            Ok(socket) => tracing::debug!(socket = %socket.display(), "control channel open"),
+            Err(err) => {
+                tracing::warn!(%err, "no control channel: the CLI cannot reach this Gatehouse")
+            }
+        }
         Ok(Core {
             paths,
             supervisor,
+            token,
+            tracker,
             _lock: lock,
         })
     }
@@ -92,6 +114,9 @@ impl Core {
     /// Stops every part, servers last-started first, and waits for them.
     pub async fn shutdown(&self) {
         tracing::info!("shutting down");
+        self.token.cancel();
+        self.tracker.close();
+        self.tracker.wait().await;
         self.supervisor.shutdown().await;
     }
 }

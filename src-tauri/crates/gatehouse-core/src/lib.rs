@@ -10,10 +10,12 @@
 //!
 //! # Layout
 //! - `core`: [`Core`], the running parts.
+//! - `control`: the local control channel the CLI uses to reach a running core.
 //! - `doctor`: [`doctor::run`] and its [`doctor::Check`]s.
 //! - `secrets`: the secret commands, and the keyring lookup the supervisor uses.
 #![deny(missing_docs)]
 
+pub mod control;
 mod core;
 pub mod doctor;
 pub mod secrets;

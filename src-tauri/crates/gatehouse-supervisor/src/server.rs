@@ -341,6 +341,8 @@ fn tool_info(tool: &rmcp::model::Tool) -> ToolInfo {
         description: tool.description.as_ref().map(ToString::to_string),
         read_only,
         destructive,
+        input_schema: serde_json::Value::Object(tool.input_schema.as_ref().clone()),
+        annotations: annotations.and_then(|a| serde_json::to_value(a).ok()),
     }
 }
 

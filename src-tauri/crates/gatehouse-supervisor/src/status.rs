@@ -51,6 +51,10 @@ pub struct ToolInfo {
     /// Effectively destructive: not read-only and `destructiveHint` not false
     /// (the spec's default is true).
     pub destructive: bool,
+    /// The JSON Schema of its arguments, as the server sent it.
+    pub input_schema: serde_json::Value,
+    /// Its annotations as the server sent them, if any.
+    pub annotations: Option<serde_json::Value>,
 }
 
 /// One server's current state.

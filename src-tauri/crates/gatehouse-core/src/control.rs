@@ -1,0 +1,352 @@
+//! The control channel: how `gatehouse server start|stop|…` reach the
+//! running Gatehouse.
+//!
+//! A Unix socket, `<runtime dir>/control.sock`, in a directory only the owner
+//! can enter, and itself owner-only. One JSON request per line, one JSON
+//! response per line. It is deliberately not the MCP endpoint: an agent can
+//! read its own client's config and so the MCP token, but it cannot reach
+//! this socket unless it already runs as the user.
+//!
+//! Windows (named pipes) is not implemented yet: there, [`Client::connect`]
+//! says so and the core serves no control channel.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use gatehouse_supervisor::{ServerStatus, Supervisor};
+use serde::{Deserialize, Serialize};
+
+/// The socket's file name in the runtime directory.
+pub const SOCKET_NAME: &str = "control.sock";
+
+/// A request from the CLI.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum Request {
+    /// Every server's live status.
+    List,
+    /// One server's live status.
+    Show {
+        /// The server.
+        server: String,
+    },
+    /// Start a server that is not running.
+    Start {
+        /// The server.
+        server: String,
+    },
+    /// Stop a server and wait until it is gone.
+    Stop {
+        /// The server.
+        server: String,
+    },
+    /// Stop, then start, a server.
+    Restart {
+        /// The server.
+        server: String,
+    },
+}
+
+/// A server's live status as the control channel carries it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerReport {
+    /// Its name.
+    pub name: String,
+    /// `running`, `failed`, …
+    pub state: String,
+    /// The command as configured.
+    pub command: String,
+    /// The arguments as configured.
+    pub args: Vec<String>,
+    /// The absolute path the command resolved to.
+    pub resolved_command: Option<String>,
+    /// The process id, while there is a process.
+    pub pid: Option<u32>,
+    /// Restarts after crashes.
+    pub restarts: u32,
+    /// Why it failed, or what it waits for.
+    pub detail: Option<String>,
+    /// Milliseconds since the Unix epoch when it entered `state`.
+    pub since_ms: Option<u64>,
+    /// Its tools.
+    pub tools: Vec<ToolReport>,
+}
+
+/// A tool's definition: `{name, description, inputSchema, annotations}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolReport {
+    /// Its name.
+    pub name: String,
+    /// Its title, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Its description, if any.
+    pub description: Option<String>,
+    /// The JSON Schema of its arguments.
+    pub input_schema: serde_json::Value,
+    /// Its annotations, if any.
+    pub annotations: Option<serde_json::Value>,
+}
+
+impl ServerReport {
+    fn from_status(status: &ServerStatus) -> ServerReport {
+        ServerReport {
+            name: status.name.clone(),
+            state: status.state.as_str().to_owned(),
+            command: status.command.clone(),
+            args: status.args.clone(),
+            resolved_command: status
+                .resolved_command
+                .as_ref()
+                .map(|p| p.display().to_string()),
+            pid: status.pid,
+            restarts: status.restarts,
+            detail: status.detail.clone(),
+            since_ms: status
+                .since
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .and_then(|d| u64::try_from(d.as_millis()).ok()),
+            tools: status
+                .tools
+                .iter()
+                .map(|tool| ToolReport {
+                    name: tool.name.clone(),
+                    title: tool.title.clone(),
+                    description: tool.description.clone(),
+                    input_schema: tool.input_schema.clone(),
+                    annotations: tool.annotations.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The answer to a request.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Response {
+    /// The servers asked about.
+    Servers(Vec<ServerReport>),
+    /// Done.
+    Done,
+    /// It failed; a sentence for people.
+    Error(String),
+}
+
+/// Errors talking to a running Gatehouse.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// Nothing listens on the socket.
+    #[error("Gatehouse is not running (no control socket at {}); start it with `gatehouse` or `gatehouse serve`", socket.display())]
+    NotRunning {
+        /// Where the socket was looked for.
+        socket: PathBuf,
+    },
+    /// The connection failed midway.
+    #[error("lost the connection to Gatehouse: {0}")]
+    Io(#[from] std::io::Error),
+    /// The answer could not be understood (a different Gatehouse version?).
+    #[error("Gatehouse answered something this version does not understand: {0}")]
+    Protocol(#[from] serde_json::Error),
+    /// The running Gatehouse refused the request.
+    #[error("{0}")]
+    Refused(String),
+    /// This platform has no control channel yet.
+    #[error("controlling a running Gatehouse is not supported on this platform yet")]
+    Unsupported,
+}
+
+async fn answer(supervisor: &Supervisor, request: Request) -> Response {
+    let one = |server: &str| {
+        let all = supervisor.snapshot();
+        match all.iter().find(|status| status.name == server) {
+            Some(status) => Response::Servers(vec![ServerReport::from_status(status)]),
+            None => Response::Error(format!("there is no server `{server}`")),
+        }
+    };
+    let done = |result: Result<(), gatehouse_supervisor::ControlError>| match result {
+        Ok(()) => Response::Done,
+        Err(err) => Response::Error(err.to_string()),
+    };
+    match request {
+        Request::List => Response::Servers(
+            supervisor
+                .snapshot()
+                .iter()
+                .map(ServerReport::from_status)
+                .collect(),
+        ),
+        Request::Show { server } => one(&server),
+        Request::Start { server } => done(supervisor.start_server(&server)),
+        Request::Stop { server } => done(supervisor.stop_server(&server).await),
+        Request::Restart { server } => done(supervisor.restart_server(&server).await),
+    }
+}
+
+#[cfg(unix)]
+pub use unix::Client;
+#[cfg(unix)]
+pub(crate) use unix::serve;
+
+#[cfg(not(unix))]
+pub use unsupported::Client;
+#[cfg(not(unix))]
+pub(crate) use unsupported::serve;
+
+#[cfg(unix)]
+mod unix {
+    use super::*;
+
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    use tokio::net::{UnixListener, UnixStream};
+    use tokio_util::sync::CancellationToken;
+    use tokio_util::task::TaskTracker;
+
+    /// Longest request line accepted.
+    const MAX_REQUEST: usize = 64 * 1024;
+
+    /// Binds the socket (replacing a stale one: the caller holds the instance
+    /// lock) and answers requests until `token` is cancelled.
+    pub(crate) fn serve(
+        runtime_dir: &Path,
+        supervisor: Arc<Supervisor>,
+        token: CancellationToken,
+        tracker: &TaskTracker,
+    ) -> std::io::Result<PathBuf> {
+        use std::os::unix::fs::PermissionsExt;
+
+        let path = runtime_dir.join(SOCKET_NAME);
+        match std::fs::remove_file(&path) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+            _ => {}
+        }
+        let listener = UnixListener::bind(&path)?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        let connections = tracker.clone();
+        tracker.spawn(async move {
+            loop {
+                let stream = tokio::select! {
+                    () = token.cancelled() => break,
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => stream,
+                        Err(err) => {
+                            tracing::warn!(%err, "control socket accept failed");
+                            continue;
+                        }
+                    },
+                };
+                let supervisor = supervisor.clone();
+                let token = token.clone();
+                connections.spawn(async move {
+                    tokio::select! {
+                        () = token.cancelled() => {}
+                        result = handle(stream, &supervisor) => if let Err(err) = result {
+                            tracing::debug!(%err, "control connection ended");
+                        },
+                    }
+                });
+            }
+        });
+        Ok(runtime_dir.join(SOCKET_NAME))
+    }
+
+    async fn handle(stream: UnixStream, supervisor: &Supervisor) -> std::io::Result<()> {
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read.take(MAX_REQUEST as u64)).lines();
+        while let Some(line) = lines.next_line().await? {
+            let response = match serde_json::from_str::<Request>(&line) {
+                Ok(request) => {
+                    tracing::info!(?request, "control request");
+                    answer(supervisor, request).await
+                }
+                Err(err) => Response::Error(format!("not a request: {err}")),
+            };
+            let mut out = serde_json::to_vec(&response).map_err(std::io::Error::other)?;
+            out.push(b'\n');
+            write.write_all(&out).await?;
+        }
+        Ok(())
+    }
+
+    use tokio::io::AsyncReadExt;
+
+    /// A connection to the running Gatehouse.
+    #[derive(Debug)]
+    pub struct Client {
+        lines: tokio::io::Lines<BufReader<tokio::net::unix::OwnedReadHalf>>,
+        write: tokio::net::unix::OwnedWriteHalf,
+    }
+
+    impl Client {
+        /// Connects to the Gatehouse whose runtime directory is `runtime_dir`.
+        ///
+        /// # Errors
+        /// [`ClientError::NotRunning`] when nothing listens there.
+        pub async fn connect(runtime_dir: &Path) -> Result<Client, ClientError> {
+            let socket = runtime_dir.join(SOCKET_NAME);
+            let stream = UnixStream::connect(&socket)
+                .await
+                .map_err(|_| ClientError::NotRunning { socket })?;
+            let (read, write) = stream.into_split();
+            Ok(Client {
+                lines: BufReader::new(read).lines(),
+                write,
+            })
+        }
+
+        /// Sends `request` and waits for the answer.
+        ///
+        /// # Errors
+        /// [`ClientError::Refused`] with Gatehouse's sentence, or a transport error.
+        pub async fn call(&mut self, request: &Request) -> Result<Response, ClientError> {
+            let mut line = serde_json::to_vec(request)?;
+            line.push(b'\n');
+            self.write.write_all(&line).await?;
+            let Some(answer) = self.lines.next_line().await? else {
+                return Err(ClientError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+            };
+            match serde_json::from_str(&answer)? {
+                Response::Error(message) => Err(ClientError::Refused(message)),
+                response => Ok(response),
+            }
+        }
+    }
+}
+
+#[cfg(not(unix))]
+mod unsupported {
+    use super::*;
+
+    use tokio_util::sync::CancellationToken;
+    use tokio_util::task::TaskTracker;
+
+    pub(crate) fn serve(
+        _runtime_dir: &Path,
+        _supervisor: Arc<Supervisor>,
+        _token: CancellationToken,
+        _tracker: &TaskTracker,
+    ) -> std::io::Result<PathBuf> {
+        Err(std::io::Error::other(
+            "no control channel on this platform yet",
+        ))
+    }
+
+    /// A connection to the running Gatehouse (not available here).
+    #[derive(Debug)]
+    pub struct Client;
+
+    impl Client {
+        /// Always [`ClientError::Unsupported`] on this platform.
+        pub async fn connect(_runtime_dir: &Path) -> Result<Client, ClientError> {
+            Err(ClientError::Unsupported)
+        }
+
+        /// Unreachable: there is no connection.
+        pub async fn call(&mut self, _request: &Request) -> Result<Response, ClientError> {
+            Err(ClientError::Unsupported)
+        }
+    }
+}
