@@ -68,6 +68,32 @@ pub enum ServerCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Add a server to gatehouse.toml (a running Gatehouse starts it at once)
+    #[command(arg_required_else_help = true)]
+    Add {
+        /// A name: letters, digits, `_` and `-`
+        name: String,
+        /// A plain environment variable for the server, KEY=VALUE (repeatable)
+        #[arg(long = "env", value_name = "KEY=VALUE")]
+        env: Vec<String>,
+        /// The name of an environment variable whose value comes from the keyring (repeatable)
+        #[arg(long = "secret-env", value_name = "KEY")]
+        secret_env: Vec<String>,
+        /// The server's working directory
+        #[arg(long, value_name = "DIR")]
+        cwd: Option<std::path::PathBuf>,
+        /// Add it without starting it
+        #[arg(long)]
+        disabled: bool,
+        /// The command and its arguments, after `--`
+        #[arg(last = true, required = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
+    /// Remove a server from gatehouse.toml (a running Gatehouse stops it)
+    Remove {
+        /// The server
+        name: String,
+    },
     /// Show one server's live state, command, restarts and tools
     Show {
         /// The server

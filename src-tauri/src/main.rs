@@ -67,6 +67,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             runtime()?.block_on(gatehouse_demo::run_stdio())?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Server(
+            command @ (ServerCommand::Add { .. } | ServerCommand::Remove { .. }),
+        )) => {
+            edit_config(command, &paths)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Server(command)) => {
             runtime()?.block_on(server(command, &paths))?;
             Ok(ExitCode::SUCCESS)
@@ -101,6 +107,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 async fn server(command: &ServerCommand, paths: &Paths) -> anyhow::Result<()> {
     use gatehouse_core::control::{Client, ClientError, Request, Response};
 
+    match command {
+        ServerCommand::Add { .. } | ServerCommand::Remove { .. } => {
+            return edit_config(command, paths);
+        }
+        _ => {}
+    }
     let connected = Client::connect(&paths.runtime_dir).await;
     if let (ServerCommand::List { json }, Err(ClientError::NotRunning { .. })) =
         (command, &connected)
@@ -112,6 +124,9 @@ async fn server(command: &ServerCommand, paths: &Paths) -> anyhow::Result<()> {
     let mut client = connected?;
     let request = match command {
         ServerCommand::List { .. } => Request::List,
+        ServerCommand::Add { .. } | ServerCommand::Remove { .. } => {
+            unreachable!("`run` sends add and remove to `edit_config`")
+        }
         ServerCommand::Show { name, .. } | ServerCommand::Tools { name, .. } => Request::Show {
             server: name.clone(),
         },
@@ -142,6 +157,74 @@ async fn server(command: &ServerCommand, paths: &Paths) -> anyhow::Result<()> {
         (_, response) => anyhow::bail!("unexpected answer from Gatehouse: {response:?}"),
     }
     Ok(())
+}
+
+/// `server add|remove`: a format-preserving, atomic edit of gatehouse.toml.
+/// A running Gatehouse notices the change and applies it.
+fn edit_config(command: &ServerCommand, paths: &Paths) -> anyhow::Result<()> {
+    use gatehouse_core::config::edit;
+
+    config::load_or_init(&paths.config_file)?;
+    let path = &paths.config_file;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let (updated, done) = match command {
+        ServerCommand::Add {
+            name,
+            env,
+            secret_env,
+            cwd,
+            disabled,
+            command,
+        } => {
+            let spec = new_server(name, env, secret_env, cwd.clone(), *disabled, command)?;
+            let mut done = format!("Added {name} to {}.", path.display());
+            for key in secret_env {
+                done.push_str(&format!(
+                    "\nSet its secret with: gatehouse secret set {name} {key}"
+                ));
+            }
+            (edit::add_server(path, &text, &spec)?, done)
+        }
+        ServerCommand::Remove { name } => (
+            edit::remove_server(path, &text, name)?,
+            format!("Removed {name} from {}.", path.display()),
+        ),
+        other => anyhow::bail!("`{other:?}` does not edit the config"),
+    };
+    edit::write_atomically(path, &updated)?;
+    eprintln!("{done}");
+    Ok(())
+}
+
+fn new_server(
+    name: &str,
+    env: &[String],
+    secret_env: &[String],
+    cwd: Option<std::path::PathBuf>,
+    disabled: bool,
+    command: &[String],
+) -> anyhow::Result<gatehouse_core::config::ServerSpec> {
+    let name = gatehouse_core::config::ServerName::new(name).map_err(anyhow::Error::msg)?;
+    let env = env
+        .iter()
+        .map(|pair| match pair.split_once('=') {
+            Some((key, value)) => Ok((key.to_owned(), value.to_owned())),
+            None => Err(anyhow::anyhow!("--env takes KEY=VALUE, not `{pair}`")),
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let (program, args) = command
+        .split_first()
+        .context("no command given after `--`")?;
+    Ok(gatehouse_core::config::ServerSpec {
+        name,
+        command: program.clone(),
+        args: args.to_vec(),
+        env,
+        secret_env: secret_env.to_vec(),
+        cwd,
+        enabled: !disabled,
+    })
 }
 
 fn secret(command: &SecretCommand, config: &Config) -> anyhow::Result<()> {

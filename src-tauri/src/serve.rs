@@ -6,34 +6,52 @@ use gatehouse_core::config::{Config, Paths};
 /// Runs the core until the process is asked to stop, then stops every
 /// server gracefully.
 pub async fn run(paths: Paths, config: &Config) -> anyhow::Result<()> {
+    // Before anything starts: a signal that arrives during start-up must
+    // still get the graceful stop, not the default "die at once".
+    let mut signals = ShutdownSignals::install()?;
     let core = Core::start(paths, config)?;
     tracing::info!(
         config = %core.paths().config_file.display(),
         "Gatehouse is running headless; press Ctrl-C to stop"
     );
-    shutdown_signal().await;
+    signals.recv().await;
     core.shutdown().await;
     Ok(())
 }
 
-/// Resolves on Ctrl-C, or on SIGTERM on Unix.
-pub async fn shutdown_signal() {
+/// SIGINT and SIGTERM (Ctrl-C elsewhere), handled from the moment
+/// [`ShutdownSignals::install`] returns.
+pub struct ShutdownSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(err) => {
-                tracing::warn!(%err, "cannot listen for SIGTERM");
-                drop(tokio::signal::ctrl_c().await);
-            }
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    /// Installs the handlers. Must be called inside a Tokio runtime.
+    pub fn install() -> anyhow::Result<ShutdownSignals> {
+        #[cfg(unix)]
+        {
+            use anyhow::Context;
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(ShutdownSignals {
+                interrupt: signal(SignalKind::interrupt()).context("cannot handle SIGINT")?,
+                terminate: signal(SignalKind::terminate()).context("cannot handle SIGTERM")?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(ShutdownSignals {})
     }
-    #[cfg(not(unix))]
-    drop(tokio::signal::ctrl_c().await);
+
+    /// Resolves when one of the signals arrives.
+    pub async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        drop(tokio::signal::ctrl_c().await);
+    }
 }

@@ -9,6 +9,7 @@ mod config;
 mod control;
 mod demo;
 mod doctor;
+mod reload;
 mod secrets;
 mod serve;
 mod util;

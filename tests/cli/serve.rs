@@ -123,7 +123,7 @@ fn a_killed_gatehouse_takes_its_servers_along_and_the_next_start_reaps_what_is_l
             .ok()
     });
     let pid_file = sandbox.gatehouse_home().join("run/servers/wedged.pid");
-    assert!(pid_file.is_file(), "no pid file for the running server");
+    wait_until(|| pid_file.is_file().then_some(()));
 
     signal(served.child.id(), "KILL");
     served.child.wait().unwrap();

@@ -138,7 +138,20 @@ impl Served {
     pub fn terminate(mut self) -> (Vec<String>, std::process::ExitStatus) {
         signal(self.child.id(), "TERM");
         let exit = self.child.wait().unwrap();
-        (self.lines.iter().collect(), exit)
+        (
+            self.lines.try_iter().chain(self.lines.iter()).collect(),
+            exit,
+        )
+    }
+}
+
+impl Drop for Served {
+    /// A test that fails midway must not leave a Gatehouse running.
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            drop(self.child.kill());
+            drop(self.child.wait());
+        }
     }
 }
 

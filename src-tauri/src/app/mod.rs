@@ -42,6 +42,7 @@ pub fn run(
     tauri::async_runtime::set(runtime.handle().clone());
     // The core spawns its tasks from `setup`, on the main thread.
     let _entered = runtime.enter();
+    let signals = crate::serve::ShutdownSignals::install()?;
     // Filled in `setup`, which runs only in the first instance: a second
     // launch is ended by the single-instance plugin before that, and so never
     // starts servers of its own.
@@ -65,7 +66,7 @@ pub fn run(
             app.manage(AppState { core });
             tray::create(app.handle())?;
             watch_servers(app.handle().clone());
-            stop_on_signal(app.handle().clone());
+            stop_on_signal(app.handle().clone(), signals);
             if open_window {
                 window::open_main(app.handle());
             }
@@ -108,9 +109,9 @@ fn watch_servers(handle: tauri::AppHandle) {
 }
 
 /// Quit cleanly on Ctrl-C / SIGTERM, as when Quit is chosen in the menu.
-fn stop_on_signal(handle: tauri::AppHandle) {
+fn stop_on_signal(handle: tauri::AppHandle, mut signals: crate::serve::ShutdownSignals) {
     tauri::async_runtime::spawn(async move {
-        crate::serve::shutdown_signal().await;
+        signals.recv().await;
         tracing::info!("signal received: quitting");
         handle.exit(0);
     });

@@ -12,9 +12,11 @@
 //! - `paths`: platform directories and the `$GATEHOUSE_HOME` override.
 //! - `schema`: the on-disk TOML format (serde types, nothing else).
 //! - `model`: the validated, in-memory configuration the rest of Gatehouse uses.
+//! - `edit`: format-preserving changes (`server add`/`remove`) and atomic writes.
 //! - `error`: the crate's error type, with file locations.
 #![deny(missing_docs)]
 
+pub mod edit;
 mod error;
 mod model;
 mod paths;

@@ -190,3 +190,108 @@ fn gatehouse_home_relocates_everything() {
     assert_eq!(paths.config_file, Path::new("/elsewhere/g.toml"));
     assert_eq!(paths.data_dir, Path::new("/tmp/gh/data"));
 }
+
+mod edits {
+    use std::path::Path;
+
+    use crate::edit::{add_server, remove_server, write_atomically};
+    use crate::{ServerName, ServerSpec};
+
+    const FILE: &str = "/etc/gatehouse.toml";
+
+    fn memory() -> ServerSpec {
+        ServerSpec {
+            name: ServerName::new("memory").unwrap(),
+            command: "npx".to_owned(),
+            args: vec![
+                "-y".to_owned(),
+                "@modelcontextprotocol/server-memory".to_owned(),
+            ],
+            env: [("MEMORY_FILE_PATH".to_owned(), "/tmp/m.json".to_owned())].into(),
+            secret_env: vec!["API_KEY".to_owned()],
+            cwd: None,
+            enabled: true,
+        }
+    }
+
+    #[test]
+    fn adding_keeps_comments_and_other_servers_byte_for_byte() {
+        let before = crate::DEFAULT_CONFIG;
+        let after = add_server(Path::new(FILE), before, &memory()).unwrap();
+        assert!(
+            after.starts_with(before),
+            "the original text is kept as it was:\n{after}"
+        );
+        assert_eq!(
+            &after[before.len()..],
+            "\n[servers.memory]\ncommand = \"npx\"\nargs = [\"-y\", \"@modelcontextprotocol/server-memory\"]\nenv = { MEMORY_FILE_PATH = \"/tmp/m.json\" }\nsecret_env = [\"API_KEY\"]\n"
+        );
+        let config = crate::parse(Path::new(FILE), &after).unwrap();
+        assert_eq!(config.servers[1], memory());
+    }
+
+    #[test]
+    fn adding_to_an_empty_file_and_removing_again_round_trips() {
+        let added = add_server(Path::new(FILE), "", &memory()).unwrap();
+        assert!(added.starts_with("[servers.memory]\n"), "{added}");
+        assert_eq!(
+            remove_server(Path::new(FILE), &added, "memory").unwrap(),
+            ""
+        );
+
+        let with_demo = add_server(Path::new(FILE), crate::DEFAULT_CONFIG, &memory()).unwrap();
+        assert_eq!(
+            remove_server(Path::new(FILE), &with_demo, "memory").unwrap(),
+            crate::DEFAULT_CONFIG
+        );
+    }
+
+    #[test]
+    fn duplicates_unknown_names_and_broken_files_are_refused() {
+        let err = add_server(
+            Path::new(FILE),
+            crate::DEFAULT_CONFIG,
+            &ServerSpec {
+                name: ServerName::new("demo").unwrap(),
+                ..memory()
+            },
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid config /etc/gatehouse.toml: a server named `demo` already exists"
+        );
+        let err = remove_server(Path::new(FILE), "", "nope").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid config /etc/gatehouse.toml: there is no server `nope` in the config"
+        );
+        let err = add_server(Path::new(FILE), "[servers.x\n", &memory()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("invalid config /etc/gatehouse.toml:1:"),
+            "{err}"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn atomic_writes_keep_the_file_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gatehouse.toml");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+        write_atomically(&path, "new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "no temporary file left"
+        );
+    }
+}

@@ -45,9 +45,11 @@ pub enum Error {
 pub struct Core {
     paths: Paths,
     supervisor: Arc<Supervisor>,
-    /// Background tasks of the core itself (the control channel).
+    /// Background tasks of the core itself (control channel, reload).
     token: CancellationToken,
     tracker: TaskTracker,
+    /// Kept alive for hot reload; `None` when watching failed.
+    _watcher: Option<notify::RecommendedWatcher>,
     /// Held for the core's lifetime: one core per set of files.
     _lock: std::fs::File,
 }
@@ -87,11 +89,15 @@ impl Core {
                 tracing::warn!(%err, "no control channel: the CLI cannot reach this Gatehouse")
             }
         }
+        let watcher = crate::reload::watch(&paths.config_file, supervisor.clone(), token.clone(), &tracker)
+            .inspect_err(|err| tracing::warn!(%err, "cannot watch the config file: edits apply at the next start"))
+            .ok();
         Ok(Core {
             paths,
             supervisor,
             token,
             tracker,
+            _watcher: watcher,
             _lock: lock,
         })
     }

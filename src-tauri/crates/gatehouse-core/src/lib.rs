@@ -11,6 +11,7 @@
 //! # Layout
 //! - `core`: [`Core`], the running parts.
 //! - `control`: the local control channel the CLI uses to reach a running core.
+//! - `reload`: watches the config file and applies changes to the running servers.
 //! - `doctor`: [`doctor::run`] and its [`doctor::Check`]s.
 //! - `secrets`: the secret commands, and the keyring lookup the supervisor uses.
 #![deny(missing_docs)]
@@ -18,6 +19,7 @@
 pub mod control;
 mod core;
 pub mod doctor;
+mod reload;
 pub mod secrets;
 
 pub use crate::core::{Core, Error};

@@ -230,14 +230,14 @@ async fn attempt(
     };
     drop(secret_env);
     let pid = child.id();
-    reporter.update(|status| status.pid = pid);
-    tracing::info!(pid, program = %program.display(), "spawned");
     // Removed when this attempt ends, however it ends.
     let _pid_file = context
         .pid_dir
         .as_deref()
         .zip(pid)
         .map(|(dir, pid)| PidFile::record(dir, spec.name.as_str(), pid));
+    reporter.update(|status| status.pid = pid);
+    tracing::info!(pid, program = %program.display(), "spawned");
 
     let tail = StderrTail::default();
     let stderr_done = child.stderr().take().map(|stderr| {
