@@ -54,4 +54,4 @@ e2e: ui
 
 clean:
 	cargo clean
-	rm -rf ui/dist ui/node_modules tests/e2e/node_modules .tools
+	rm -rf ui/dist ui/node_modules tests/e2e/node_modules tests/peers/node_modules .tools

@@ -69,6 +69,7 @@ npm_ci() { # npm ci in $1, unless node_modules is already newer than the lockfil
 npm_ci ui
 if [ "$mode" = test ]; then
   npm_ci tests/e2e
+  npm_ci tests/peers   # real MCP servers: server-memory, server-everything
   # tauri-driver: the WebDriver bridge between selenium and WebKitWebDriver.
   if [ ! -x .tools/bin/tauri-driver ]; then
     say "installing tauri-driver into .tools/"
