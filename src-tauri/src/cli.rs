@@ -117,6 +117,17 @@ pub enum ServerCommand {
         /// The server
         name: String,
     },
+    /// A server's log: its stderr, stray stdout, and what Gatehouse did
+    Logs {
+        /// The server
+        name: String,
+        /// Keep printing new lines as they come
+        #[arg(short, long)]
+        follow: bool,
+        /// How many recent lines to print
+        #[arg(short = 'n', long, default_value_t = 100)]
+        lines: usize,
+    },
     /// A running server's tool definitions
     Tools {
         /// The server

@@ -114,12 +114,20 @@ async fn server(command: &ServerCommand, paths: &Paths) -> anyhow::Result<()> {
         _ => {}
     }
     let connected = Client::connect(&paths.runtime_dir).await;
-    if let (ServerCommand::List { json }, Err(ClientError::NotRunning { .. })) =
-        (command, &connected)
-    {
-        let (config, _) = config::load_or_init(&paths.config_file)?;
-        print!("{}", report::server_list(&config, *json));
-        return Ok(());
+    match (command, &connected) {
+        (ServerCommand::List { json }, Err(ClientError::NotRunning { .. })) => {
+            let (config, _) = config::load_or_init(&paths.config_file)?;
+            print!("{}", report::server_list(&config, *json));
+            return Ok(());
+        }
+        (ServerCommand::Logs { name, lines, .. }, Err(ClientError::NotRunning { .. })) => {
+            print!(
+                "{}",
+                report::log_file_tail(&paths.logs_dir.join("servers"), name, *lines)?
+            );
+            return Ok(());
+        }
+        _ => {}
     }
     let mut client = connected?;
     let request = match command {
@@ -139,6 +147,10 @@ async fn server(command: &ServerCommand, paths: &Paths) -> anyhow::Result<()> {
         ServerCommand::Restart { name } => Request::Restart {
             server: name.clone(),
         },
+        ServerCommand::Logs { name, follow, .. } => Request::Logs {
+            server: name.clone(),
+            follow: *follow,
+        },
     };
     let response = client.call(&request).await?;
     match (command, response) {
@@ -150,6 +162,17 @@ async fn server(command: &ServerCommand, paths: &Paths) -> anyhow::Result<()> {
         }
         (ServerCommand::Tools { json, .. }, Response::Servers(servers)) => {
             print!("{}", report::tools(&servers, *json))
+        }
+        (ServerCommand::Logs { follow, lines, .. }, Response::Log(recent)) => {
+            let skip = recent.len().saturating_sub(*lines);
+            print!("{}", report::log_lines(&recent[skip..]));
+            while *follow {
+                match client.next().await? {
+                    Some(Response::Log(more)) => print!("{}", report::log_lines(&more)),
+                    Some(Response::Error(message)) => anyhow::bail!(message),
+                    Some(_) | None => break,
+                }
+            }
         }
         (ServerCommand::Start { name }, Response::Done) => eprintln!("Starting {name}."),
         (ServerCommand::Stop { name }, Response::Done) => eprintln!("Stopped {name}."),

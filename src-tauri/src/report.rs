@@ -1,7 +1,7 @@
 //! Renders CLI output: tables for people, JSON for scripts.
 
 use gatehouse_core::config::Config;
-use gatehouse_core::control::ServerReport;
+use gatehouse_core::control::{LogReport, ServerReport};
 use gatehouse_core::doctor::{Check, Severity};
 use gatehouse_core::secrets::SecretEntry;
 use serde::Serialize;
@@ -264,4 +264,46 @@ pub fn tools(servers: &[ServerReport], as_json: bool) -> String {
         }
     }
     out
+}
+
+/// Log lines as `2026-11-21T00:57:42.399Z stderr    text`, as in the files.
+pub fn log_lines(lines: &[LogReport]) -> String {
+    let mut out = String::new();
+    for line in lines {
+        let time = std::time::UNIX_EPOCH + std::time::Duration::from_millis(line.time_ms);
+        out.push_str(&format!(
+            "{} {:<9} {}\n",
+            humantime::format_rfc3339_millis(time),
+            line.stream,
+            line.text
+        ));
+    }
+    out
+}
+
+/// The last `lines` lines of a server's newest log file, for when no
+/// Gatehouse runs.
+pub fn log_file_tail(dir: &std::path::Path, server: &str, lines: usize) -> anyhow::Result<String> {
+    let prefix = format!("{server}.");
+    let newest = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with(&prefix) && name.ends_with(".log"))
+        })
+        .max();
+    let Some(newest) = newest else {
+        anyhow::bail!(
+            "Gatehouse is not running and there is no log of `{server}` in {}",
+            dir.display()
+        );
+    };
+    let text = std::fs::read_to_string(&newest)?;
+    let all: Vec<&str> = text.lines().collect();
+    let skip = all.len().saturating_sub(lines);
+    Ok(all[skip..].iter().map(|line| format!("{line}\n")).collect())
 }

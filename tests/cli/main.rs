@@ -9,6 +9,7 @@ mod config;
 mod control;
 mod demo;
 mod doctor;
+mod logs;
 mod peers;
 mod reload;
 mod secrets;

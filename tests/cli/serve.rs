@@ -21,6 +21,7 @@ fn serve_runs_the_demo_server_logs_as_json_and_stops_it_on_sigterm() {
     let logs: Vec<_> = std::fs::read_dir(sandbox.gatehouse_home().join("logs"))
         .unwrap()
         .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
         .collect();
     assert_eq!(logs.len(), 1, "{logs:?}");
     let file = std::fs::read_to_string(&logs[0]).unwrap();

@@ -45,6 +45,39 @@ pub enum Request {
         /// The server.
         server: String,
     },
+    /// A server's recent log lines; with `follow`, then every new line.
+    Logs {
+        /// The server.
+        server: String,
+        /// Keep the connection open and send new lines as they come.
+        follow: bool,
+    },
+}
+
+/// One log line as the control channel carries it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogReport {
+    /// Milliseconds since the Unix epoch.
+    pub time_ms: u64,
+    /// `stderr`, `stdout` or `gatehouse`.
+    pub stream: String,
+    /// The line.
+    pub text: String,
+}
+
+impl LogReport {
+    fn from_line(line: &gatehouse_supervisor::LogLine) -> LogReport {
+        LogReport {
+            time_ms: line
+                .time
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .and_then(|d| u64::try_from(d.as_millis()).ok())
+                .unwrap_or_default(),
+            stream: line.stream.as_str().to_owned(),
+            text: line.text.clone(),
+        }
+    }
 }
 
 /// A server's live status as the control channel carries it.
@@ -129,6 +162,8 @@ impl ServerReport {
 pub enum Response {
     /// The servers asked about.
     Servers(Vec<ServerReport>),
+    /// Log lines.
+    Log(Vec<LogReport>),
     /// Done.
     Done,
     /// It failed; a sentence for people.
@@ -183,6 +218,10 @@ async fn answer(supervisor: &Supervisor, request: Request) -> Response {
         Request::Start { server } => done(supervisor.start_server(&server)),
         Request::Stop { server } => done(supervisor.stop_server(&server).await),
         Request::Restart { server } => done(supervisor.restart_server(&server).await),
+        Request::Logs { server, .. } => match supervisor.logs(&server) {
+            Some((lines, _)) => Response::Log(lines.iter().map(LogReport::from_line).collect()),
+            None => Response::Error(format!("there is no server `{server}`")),
+        },
     }
 }
 
@@ -257,18 +296,70 @@ mod unix {
         let (read, mut write) = stream.into_split();
         let mut lines = BufReader::new(read.take(MAX_REQUEST as u64)).lines();
         while let Some(line) = lines.next_line().await? {
-            let response = match serde_json::from_str::<Request>(&line) {
-                Ok(request) => {
-                    tracing::info!(?request, "control request");
-                    answer(supervisor, request).await
+            let request = match serde_json::from_str::<Request>(&line) {
+                Ok(request) => request,
+                Err(err) => {
+                    send(
+                        &mut write,
+                        &Response::Error(format!("not a request: {err}")),
+                    )
+                    .await?;
+                    continue;
                 }
-                Err(err) => Response::Error(format!("not a request: {err}")),
             };
-            let mut out = serde_json::to_vec(&response).map_err(std::io::Error::other)?;
-            out.push(b'\n');
-            write.write_all(&out).await?;
+            tracing::info!(?request, "control request");
+            if let Request::Logs {
+                server,
+                follow: true,
+            } = &request
+            {
+                return follow_logs(&mut write, supervisor, server).await;
+            }
+            send(&mut write, &answer(supervisor, request).await).await?;
         }
         Ok(())
+    }
+
+    async fn send(
+        write: &mut tokio::net::unix::OwnedWriteHalf,
+        response: &Response,
+    ) -> std::io::Result<()> {
+        let mut out = serde_json::to_vec(response).map_err(std::io::Error::other)?;
+        out.push(b'\n');
+        write.write_all(&out).await
+    }
+
+    /// The recent lines, then each new one, until the client hangs up.
+    async fn follow_logs(
+        write: &mut tokio::net::unix::OwnedWriteHalf,
+        supervisor: &Supervisor,
+        server: &str,
+    ) -> std::io::Result<()> {
+        let Some((recent, mut live)) = supervisor.logs(server) else {
+            return send(
+                write,
+                &Response::Error(format!("there is no server `{server}`")),
+            )
+            .await;
+        };
+        send(
+            write,
+            &Response::Log(recent.iter().map(LogReport::from_line).collect()),
+        )
+        .await?;
+        loop {
+            let line = match live.recv().await {
+                Ok(line) => LogReport::from_line(&line),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => LogReport {
+                    time_ms: 0,
+                    stream: "gatehouse".to_owned(),
+                    text: format!("… {missed} lines skipped: this reader fell behind"),
+                },
+                // The server was removed from the config.
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+            };
+            send(write, &Response::Log(vec![line])).await?;
+        }
     }
 
     use tokio::io::AsyncReadExt;
@@ -295,6 +386,18 @@ mod unix {
                 lines: BufReader::new(read).lines(),
                 write,
             })
+        }
+
+        /// The next answer on a streaming request (`Logs` with `follow`);
+        /// `None` when Gatehouse ends the stream.
+        ///
+        /// # Errors
+        /// A transport or protocol error.
+        pub async fn next(&mut self) -> Result<Option<Response>, ClientError> {
+            match self.lines.next_line().await? {
+                Some(line) => Ok(Some(serde_json::from_str(&line)?)),
+                None => Ok(None),
+            }
         }
 
         /// Sends `request` and waits for the answer.
@@ -341,6 +444,11 @@ mod unsupported {
     impl Client {
         /// Always [`ClientError::Unsupported`] on this platform.
         pub async fn connect(_runtime_dir: &Path) -> Result<Client, ClientError> {
+            Err(ClientError::Unsupported)
+        }
+
+        /// Unreachable: there is no connection.
+        pub async fn next(&mut self) -> Result<Option<Response>, ClientError> {
             Err(ClientError::Unsupported)
         }
 

@@ -67,6 +67,7 @@ impl Core {
         let pid_dir = paths.runtime_dir.join("servers");
         let mut context = LaunchContext::from_current_process(&paths.data_dir, Some(&pid_dir))
             .map_err(Error::SelfExe)?;
+        context.logs_dir = Some(paths.logs_dir.join("servers"));
         context.secrets = Some(std::sync::Arc::new(crate::secrets::KeyringLookup {
             store: gatehouse_secrets::SecretStore::default(),
         }));

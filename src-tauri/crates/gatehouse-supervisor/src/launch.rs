@@ -94,6 +94,8 @@ pub struct LaunchContext {
     pub default_cwd: PathBuf,
     /// Where pid files go (see `reap`); `None` keeps none.
     pub pid_dir: Option<PathBuf>,
+    /// Where each server's log files go; `None` keeps logs in memory only.
+    pub logs_dir: Option<PathBuf>,
     /// Where secret values come from; `None` fails servers that need any.
     pub secrets: Option<Arc<dyn SecretLookup>>,
 }
@@ -118,6 +120,7 @@ impl LaunchContext {
             base_env,
             default_cwd: default_cwd.to_owned(),
             pid_dir: pid_dir.map(Path::to_owned),
+            logs_dir: None,
             secrets: None,
         })
     }

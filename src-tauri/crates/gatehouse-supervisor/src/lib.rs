@@ -15,6 +15,8 @@
 //! # Layout
 //! - `status`: the snapshot types: [`ServerState`], [`ServerStatus`], [`ToolInfo`].
 //! - `launch`: command resolution, the clean environment, spawning.
+//! - `logs`: each server's log: ring buffer, rotated file, followers.
+//! - `stdout_filter`: MCP messages on to rmcp, other stdout to the log.
 //! - `reap`: pid files, and killing groups a crashed Gatehouse left behind.
 //! - `secrets`: [`SecretLookup`], and scrubbing values from what is recorded.
 //! - `server`: the per-server task.
@@ -22,13 +24,16 @@
 #![deny(missing_docs)]
 
 mod launch;
+mod logs;
 mod reap;
 mod secrets;
 mod server;
 mod status;
+mod stdout_filter;
 mod supervisor;
 
 pub use crate::launch::{LaunchContext, resolve_command};
+pub use crate::logs::{LogLine, LogStream};
 pub use crate::secrets::SecretLookup;
 pub use crate::status::{ServerState, ServerStatus, ToolInfo};
 pub use crate::supervisor::{Changes, ControlError, Supervisor};

@@ -53,6 +53,7 @@ pub(crate) fn reap_leftovers(dir: &Path) -> usize {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap_or_default();
+        forget(&path);
         let mut fields = text.split_whitespace().map(str::parse::<u64>);
         if let (Some(Ok(pgid)), Some(Ok(start))) = (fields.next(), fields.next())
             && let Ok(pgid) = u32::try_from(pgid)
@@ -61,7 +62,6 @@ pub(crate) fn reap_leftovers(dir: &Path) -> usize {
             tracing::warn!(pgid, file = %path.display(), "killed a server process group left by a previous Gatehouse");
             reaped += 1;
         }
-        forget(&path);
     }
     reaped
 }

@@ -9,15 +9,16 @@ use process_wrap::tokio::ChildWrapper;
 use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, ProtocolVersion};
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService};
 use rmcp::transport::async_rw::AsyncRwTransport;
-use tokio::io::AsyncBufReadExt;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::launch::{self, LaunchContext};
+use crate::logs::{LogStream, MAX_LOG_LINE, ServerLog, read_line_bounded};
 use crate::reap;
 use crate::secrets::Scrubber;
 use crate::status::{ServerState, ServerStatus, ToolInfo};
+use crate::stdout_filter;
 
 /// How long a server may take from spawn to a finished handshake and tool list.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -143,6 +144,7 @@ pub(crate) async fn run(
     spec: ServerSpec,
     context: Arc<LaunchContext>,
     reporter: Reporter,
+    log: Arc<ServerLog>,
     token: CancellationToken,
 ) {
     let span = tracing::info_span!("server", server = %spec.name);
@@ -150,10 +152,14 @@ pub(crate) async fn run(
         let mut backoff = Backoff::new();
         let mut restarts: u32 = 0;
         loop {
-            let reason = match attempt(&spec, &context, &reporter, &token).await {
-                Attempt::Stopped => return,
+            let reason = match attempt(&spec, &context, &reporter, &log, &token).await {
+                Attempt::Stopped => {
+                    log.push(LogStream::Gatehouse, "stopped".to_owned());
+                    return;
+                }
                 Attempt::Unstartable(reason) => {
                     tracing::warn!(%reason, "cannot start");
+                    log.push(LogStream::Gatehouse, format!("cannot start: {reason}"));
                     reporter.set(ServerState::Failed, Some(reason));
                     return;
                 }
@@ -165,12 +171,14 @@ pub(crate) async fn run(
                     CRASH_WINDOW.as_secs()
                 );
                 tracing::warn!(%reason, "crash loop");
+                log.push(LogStream::Gatehouse, reason.clone());
                 reporter.set(ServerState::Failed, Some(reason));
                 return;
             };
             restarts += 1;
             let restart_in_ms = u64::try_from(pause.as_millis()).unwrap_or(u64::MAX);
             tracing::warn!(%reason, restart_in_ms, "crashed");
+            log.push(LogStream::Gatehouse, format!("{reason}; restarting in {}", human(pause)));
             reporter.update(|status| status.restarts = restarts);
             reporter.set(
                 ServerState::BackingOff,
@@ -202,6 +210,7 @@ async fn attempt(
     spec: &ServerSpec,
     context: &LaunchContext,
     reporter: &Reporter,
+    log: &Arc<ServerLog>,
     token: &CancellationToken,
 ) -> Attempt {
     reporter.set(ServerState::Starting, None);
@@ -238,16 +247,31 @@ async fn attempt(
         .map(|(dir, pid)| PidFile::record(dir, spec.name.as_str(), pid));
     reporter.update(|status| status.pid = pid);
     tracing::info!(pid, program = %program.display(), "spawned");
+    log.push(
+        LogStream::Gatehouse,
+        format!(
+            "started {} (pid {})",
+            program.display(),
+            pid.unwrap_or_default()
+        ),
+    );
 
     let tail = StderrTail::default();
     let stderr_done = child.stderr().take().map(|stderr| {
-        tokio::spawn(read_stderr(stderr, tail.clone(), scrubber.clone()).in_current_span())
+        tokio::spawn(
+            read_stderr(stderr, tail.clone(), scrubber.clone(), log.clone()).in_current_span(),
+        )
     });
     let (Some(stdout), Some(stdin)) = (child.stdout().take(), child.stdin().take()) else {
         stop(&mut *child, None).await;
         return Attempt::Unstartable("the server's stdio could not be captured".to_owned());
     };
-    let transport = AsyncRwTransport::new_client(stdout, stdin);
+    // MCP messages go on to rmcp; anything else on stdout goes to the log.
+    let (messages, filter_output) = tokio::io::duplex(64 * 1024);
+    tokio::spawn(
+        stdout_filter::run(stdout, filter_output, log.clone(), scrubber.clone()).in_current_span(),
+    );
+    let transport = AsyncRwTransport::new_client(messages, stdin);
 
     let handshake = async {
         let service = client_info()
@@ -274,6 +298,10 @@ async fn attempt(
         Some(Ok(Ok((service, tools)))) => {
             let tools: Vec<ToolInfo> = tools.iter().map(tool_info).collect();
             tracing::info!(tools = tools.len(), "running");
+            log.push(
+                LogStream::Gatehouse,
+                format!("running, {} tools", tools.len()),
+            );
             reporter.update(|status| {
                 status.state = ServerState::Running;
                 status.detail = None;
@@ -429,27 +457,27 @@ fn with_tail(what: String, tail: &StderrTail) -> String {
     }
 }
 
-/// Logs the server's stderr (at debug) and keeps its last lines, with
-/// secret values masked in both.
-async fn read_stderr(stderr: tokio::process::ChildStderr, tail: StderrTail, scrubber: Scrubber) {
-    let mut lines = tokio::io::BufReader::new(stderr).lines();
-    loop {
-        match lines.next_line().await {
-            Ok(Some(line)) => {
-                let line = scrubber.scrub(&line);
-                tracing::debug!(target: "gatehouse::server_stderr", "{line}");
-                let mut tail = tail
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if tail.len() == STDERR_TAIL_LINES {
-                    tail.pop_front();
-                }
-                tail.push_back(line);
-            }
-            Ok(None) => break,
-            // Not UTF-8 or the pipe broke: nothing more to learn from it.
-            Err(_) => break,
+/// Logs the server's stderr and keeps its last lines, with secret values
+/// masked and each line capped in length.
+async fn read_stderr(
+    stderr: tokio::process::ChildStderr,
+    tail: StderrTail,
+    scrubber: Scrubber,
+    log: Arc<ServerLog>,
+) {
+    let mut reader = tokio::io::BufReader::new(stderr);
+    // Ends at end of file, or when the pipe breaks: nothing more to learn.
+    while let Ok(Some(line)) = read_line_bounded(&mut reader, MAX_LOG_LINE).await {
+        let line = scrubber.scrub(&line.text());
+        tracing::debug!(target: "gatehouse::server_stderr", "{line}");
+        log.push(LogStream::Stderr, line.clone());
+        let mut tail = tail
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if tail.len() == STDERR_TAIL_LINES {
+            tail.pop_front();
         }
+        tail.push_back(line);
     }
 }
 

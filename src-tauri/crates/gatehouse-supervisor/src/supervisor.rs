@@ -5,12 +5,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::SystemTime;
 
 use gatehouse_config::ServerSpec;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::launch::LaunchContext;
+use crate::logs::{LogLine, ServerLog};
 use crate::server::{self, Reporter};
 use crate::status::{ServerState, ServerStatus};
 
@@ -49,6 +50,8 @@ pub struct Supervisor {
 #[derive(Debug)]
 struct Slot {
     spec: ServerSpec,
+    /// Kept across restarts and config changes, until the server is removed.
+    log: Arc<ServerLog>,
     running: Option<Running>,
 }
 
@@ -75,6 +78,10 @@ impl Supervisor {
                     .iter()
                     .map(|spec| Slot {
                         spec: spec.clone(),
+                        log: Arc::new(ServerLog::new(
+                            context.logs_dir.as_deref(),
+                            spec.name.as_str(),
+                        )),
                         running: None,
                     })
                     .collect(),
@@ -85,7 +92,7 @@ impl Supervisor {
         };
         let mut slots = supervisor.lock();
         for slot in slots.iter_mut().filter(|slot| slot.spec.enabled) {
-            slot.running = Some(supervisor.spawn(&slot.spec));
+            slot.running = Some(supervisor.spawn(&slot.spec, &slot.log));
         }
         drop(slots);
         supervisor
@@ -125,7 +132,7 @@ impl Supervisor {
             return Ok(());
         }
         tracing::info!(server = name, "start requested");
-        slot.running = Some(self.spawn(&slot.spec));
+        slot.running = Some(self.spawn(&slot.spec, &slot.log));
         Ok(())
     }
 
@@ -175,6 +182,10 @@ impl Supervisor {
                         changes.added.push(spec.name.to_string());
                         kept.push(Slot {
                             spec: spec.clone(),
+                            log: Arc::new(ServerLog::new(
+                                self.context.logs_dir.as_deref(),
+                                spec.name.as_str(),
+                            )),
                             running: None,
                         });
                     }
@@ -222,7 +233,7 @@ impl Supervisor {
                 .chain(&changes.changed)
                 .any(|n| n == name)
             {
-                slot.running = Some(self.spawn(&slot.spec));
+                slot.running = Some(self.spawn(&slot.spec, &slot.log));
             }
         }
         changes
@@ -237,12 +248,21 @@ impl Supervisor {
         self.tracker.wait().await;
     }
 
-    fn spawn(&self, spec: &ServerSpec) -> Running {
+    /// The last lines of `name`'s log and a receiver for what follows.
+    pub fn logs(&self, name: &str) -> Option<(Vec<LogLine>, broadcast::Receiver<LogLine>)> {
+        self.lock()
+            .iter()
+            .find(|slot| slot.spec.name.as_str() == name)
+            .map(|slot| slot.log.follow())
+    }
+
+    fn spawn(&self, spec: &ServerSpec, log: &Arc<ServerLog>) -> Running {
         let token = self.token.child_token();
         let task = self.tracker.spawn(server::run(
             spec.clone(),
             self.context.clone(),
             self.report(spec.name.as_str()),
+            log.clone(),
             token.clone(),
         ));
         Running { token, task }
