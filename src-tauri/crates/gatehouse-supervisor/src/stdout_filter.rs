@@ -63,7 +63,7 @@ fn too_large_reply(line: &BoundedLine) -> Option<Vec<u8>> {
     let tail = String::from_utf8_lossy(&line.tail);
     let id = head
         .strip_prefix(r#"{"jsonrpc":"2.0","id":"#)
-        .and_then(|rest| leading_id(rest))
+        .and_then(leading_id)
         .or_else(|| {
             let start = tail.rfind(r#","id":"#)? + r#","id":"#.len();
             let value = tail[start..].strip_suffix('}')?;
