@@ -166,11 +166,13 @@ async fn server(command: &ServerCommand, paths: &Paths) -> anyhow::Result<()> {
         (ServerCommand::Logs { follow, lines, .. }, Response::Log(recent)) => {
             let skip = recent.len().saturating_sub(*lines);
             print!("{}", report::log_lines(&recent[skip..]));
-            while *follow {
-                match client.next().await? {
-                    Some(Response::Log(more)) => print!("{}", report::log_lines(&more)),
-                    Some(Response::Error(message)) => anyhow::bail!(message),
-                    Some(_) | None => break,
+            if *follow {
+                loop {
+                    match client.next().await? {
+                        Some(Response::Log(more)) => print!("{}", report::log_lines(&more)),
+                        Some(Response::Error(message)) => anyhow::bail!(message),
+                        Some(_) | None => break,
+                    }
                 }
             }
         }
