@@ -3,8 +3,15 @@
 //! when its capability file grants `allow-<command>`.
 
 fn main() {
-    let attributes = tauri_build::Attributes::new()
-        .app_manifest(tauri_build::AppManifest::new().commands(&["list_servers", "app_info"]));
+    let attributes =
+        tauri_build::Attributes::new().app_manifest(tauri_build::AppManifest::new().commands(&[
+            "list_servers",
+            "app_info",
+            "start_server",
+            "stop_server",
+            "restart_server",
+            "server_logs",
+        ]));
     if let Err(err) = tauri_build::try_build(attributes) {
         panic!("tauri-build failed: {err:#}");
     }

@@ -68,3 +68,51 @@ fn doctor_without_a_keyring_fails_and_says_how_to_fix_it() {
     // A missing config is a warning, not a failure: the first start writes it.
     assert_eq!(find(&checks, "config")["status"], "warn");
 }
+
+#[cfg(unix)]
+#[test]
+fn commands_are_found_on_the_login_shells_path_as_a_gui_launch_needs() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let sandbox = Sandbox::new();
+    let tools = sandbox.gatehouse_home().join("nvm-bin");
+    std::fs::create_dir_all(&tools).unwrap();
+    let tool = tools.join("mytool");
+    std::fs::write(&tool, "#!/bin/sh\nexit 0\n").unwrap();
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // A login shell whose profile prints a banner, as many do.
+    let shell = sandbox.gatehouse_home().join("fake-shell");
+    std::fs::write(
+        &shell,
+        format!(
+            "#!/bin/sh\necho 'Welcome back!'\nprintf '__GATEHOUSE_PATH__%s__GATEHOUSE_PATH__' '/usr/bin:/bin:{}'\n",
+            tools.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&shell, std::fs::Permissions::from_mode(0o755)).unwrap();
+    sandbox.write_config("[servers.t]\ncommand = \"mytool\"\n");
+
+    let output = sandbox
+        .command(&["doctor", "--json"])
+        .env("SHELL", &shell)
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    let checks = checks(&output);
+    assert_eq!(
+        find(&checks, "server t")["summary"],
+        format!("`mytool` runs {}", tool.display())
+    );
+    let path = find(&checks, "PATH")["summary"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        path.ends_with(&format!(
+            ":{} (1 of its directories come from your login shell)",
+            tools.display()
+        )),
+        "{path}"
+    );
+}

@@ -4,7 +4,8 @@
 use tauri::State;
 
 use crate::app::AppState;
-use crate::app::dto::{self, AppInfo, ServerView};
+use crate::app::dto::{self, AppInfo, LogLineView, ServerView};
+use crate::app::error::IpcError;
 
 /// Every configured server and its live state.
 #[tauri::command]
@@ -16,4 +17,32 @@ pub fn list_servers(state: State<'_, AppState>) -> Vec<ServerView> {
 #[tauri::command]
 pub fn app_info(state: State<'_, AppState>) -> AppInfo {
     dto::app_info(state.core.paths())
+}
+
+/// Starts a stopped or failed server.
+#[tauri::command]
+pub fn start_server(state: State<'_, AppState>, name: String) -> Result<(), IpcError> {
+    Ok(state.core.start_server(&name)?)
+}
+
+/// Stops a server; resolves once it is gone.
+#[tauri::command]
+pub async fn stop_server(state: State<'_, AppState>, name: String) -> Result<(), IpcError> {
+    Ok(state.core.stop_server(&name).await?)
+}
+
+/// Restarts a server.
+#[tauri::command]
+pub async fn restart_server(state: State<'_, AppState>, name: String) -> Result<(), IpcError> {
+    Ok(state.core.restart_server(&name).await?)
+}
+
+/// A server's recent log lines, oldest first.
+#[tauri::command]
+pub fn server_logs(state: State<'_, AppState>, name: String) -> Result<Vec<LogLineView>, IpcError> {
+    let lines = state
+        .core
+        .server_logs(&name)
+        .ok_or_else(|| IpcError::NoSuchServer(format!("there is no server `{name}`")))?;
+    Ok(dto::log_lines(&lines))
 }

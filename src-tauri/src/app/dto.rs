@@ -5,7 +5,7 @@
 use std::time::UNIX_EPOCH;
 
 use gatehouse_core::config::Paths;
-use gatehouse_core::supervisor::{ServerStatus, ToolInfo};
+use gatehouse_core::supervisor::{LogLine, ServerStatus, ToolInfo};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]
@@ -85,4 +85,28 @@ pub fn app_info(paths: &Paths) -> AppInfo {
         data_dir: paths.data_dir.display().to_string(),
         logs_dir: paths.logs_dir.display().to_string(),
     }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogLineView {
+    time_ms: u64,
+    stream: &'static str,
+    text: String,
+}
+
+pub fn log_lines(lines: &[LogLine]) -> Vec<LogLineView> {
+    lines
+        .iter()
+        .map(|line| LogLineView {
+            time_ms: line
+                .time
+                .duration_since(UNIX_EPOCH)
+                .ok()
+                .and_then(|since| u64::try_from(since.as_millis()).ok())
+                .unwrap_or_default(),
+            stream: line.stream.as_str(),
+            text: line.text.clone(),
+        })
+        .collect()
 }

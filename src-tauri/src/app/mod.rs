@@ -10,9 +10,11 @@
 //! - `window`: opening and focusing the main window.
 //! - `commands`: the `#[tauri::command]`s, one delegating call each.
 //! - `dto`: the JSON shapes the UI receives.
+//! - `error`: the `{kind, message}` error the UI receives.
 
 mod commands;
 mod dto;
+mod error;
 mod tray;
 mod window;
 
@@ -58,7 +60,11 @@ pub fn run(
         }))
         .invoke_handler(tauri::generate_handler![
             commands::list_servers,
-            commands::app_info
+            commands::app_info,
+            commands::start_server,
+            commands::stop_server,
+            commands::restart_server,
+            commands::server_logs,
         ])
         .setup(move |app| {
             let core = Arc::new(Core::start(paths, &config)?);

@@ -44,6 +44,17 @@ export interface ServerView {
   since: number | null;
 }
 
+/** Where a log line came from: the server's stderr or stdout, or Gatehouse itself. */
+export type LogStream = 'stderr' | 'stdout' | 'gatehouse';
+
+export interface LogLineView {
+  /** Unix ms when the line was read. */
+  timeMs: number;
+  stream: LogStream;
+  /** One line, without the trailing newline. */
+  text: string;
+}
+
 export interface AppInfo {
   version: string;
   configPath: string;
@@ -115,6 +126,26 @@ export function listServers(): Promise<ServerView[]> {
 /** Version and well-known paths of the running app (`app_info`). */
 export function appInfo(): Promise<AppInfo> {
   return call<AppInfo>('app_info');
+}
+
+/** Start a stopped, failed or disabled server (`start_server`). */
+export function startServer(name: string): Promise<void> {
+  return call<void>('start_server', { name });
+}
+
+/** Stop a server; resolves once it has fully stopped, which can take seconds (`stop_server`). */
+export function stopServer(name: string): Promise<void> {
+  return call<void>('stop_server', { name });
+}
+
+/** Stop and start a server again (`restart_server`). */
+export function restartServer(name: string): Promise<void> {
+  return call<void>('restart_server', { name });
+}
+
+/** The server's last (up to 1000) log lines, oldest first (`server_logs`). */
+export function serverLogs(name: string): Promise<LogLineView[]> {
+  return call<LogLineView[]>('server_logs', { name });
 }
 
 /** Subscribe to `servers-changed` (full snapshot each time); resolves to an unlisten function. */

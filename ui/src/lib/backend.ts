@@ -3,15 +3,19 @@
 
 import * as tauri from './api';
 import * as mock from './api.mock';
-import type { AppInfo, ServerView } from './api';
+import type { AppInfo, LogLineView, ServerView } from './api';
 
-export type { AppInfo, ServerState, ServerView, ToolView } from './api';
+export type { AppInfo, LogLineView, LogStream, ServerState, ServerView, ToolView } from './api';
 export { ApiError } from './api';
 
 export interface Backend {
   listServers(): Promise<ServerView[]>;
   appInfo(): Promise<AppInfo>;
   onServersChanged(cb: (servers: ServerView[]) => void): Promise<() => void>;
+  startServer(name: string): Promise<void>;
+  stopServer(name: string): Promise<void>;
+  restartServer(name: string): Promise<void>;
+  serverLogs(name: string): Promise<LogLineView[]>;
 }
 
 /** True inside a Tauri webview (the IPC bridge is injected before our scripts run). */

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use gatehouse_config::{Config, Paths};
-use gatehouse_supervisor::{LaunchContext, ServerStatus, Supervisor};
+use gatehouse_supervisor::{ControlError, LaunchContext, LogLine, ServerStatus, Supervisor};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -116,6 +116,36 @@ impl Core {
     /// A receiver that changes whenever any server's status does.
     pub fn watch_servers(&self) -> watch::Receiver<Vec<ServerStatus>> {
         self.supervisor.subscribe()
+    }
+
+    /// Starts `name` if it is not running. The GUI's Start; the CLI's
+    /// `server start` reaches the same supervisor call through `control`.
+    ///
+    /// # Errors
+    /// When there is no such server.
+    pub fn start_server(&self, name: &str) -> Result<(), ControlError> {
+        self.supervisor.start_server(name)
+    }
+
+    /// Stops `name` and waits until it is gone.
+    ///
+    /// # Errors
+    /// When there is no such server.
+    pub async fn stop_server(&self, name: &str) -> Result<(), ControlError> {
+        self.supervisor.stop_server(name).await
+    }
+
+    /// Stops, then starts, `name`.
+    ///
+    /// # Errors
+    /// When there is no such server.
+    pub async fn restart_server(&self, name: &str) -> Result<(), ControlError> {
+        self.supervisor.restart_server(name).await
+    }
+
+    /// The last lines of `name`'s log, oldest first; `None` for no such server.
+    pub fn server_logs(&self, name: &str) -> Option<Vec<LogLine>> {
+        self.supervisor.logs(name).map(|(lines, _)| lines)
     }
 
     /// Stops every part, servers last-started first, and waits for them.

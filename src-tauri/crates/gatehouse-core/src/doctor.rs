@@ -226,7 +226,25 @@ fn loads(_library: &str) -> bool {
 }
 
 fn server_checks(config: &Config, self_exe: &Path, data_dir: &Path) -> Vec<Check> {
-    let search_path = std::env::var_os("PATH").unwrap_or_default();
+    let (search_path, from_shell) = gatehouse_supervisor::search_path(std::env::var_os("PATH"));
+    let path_check = Check::ok(
+        "PATH",
+        format!(
+            "servers are looked up on {} ({from_shell} of its directories come from your login shell)",
+            search_path.to_string_lossy()
+        ),
+    );
+    std::iter::once(path_check)
+        .chain(server_resolution(config, self_exe, data_dir, &search_path))
+        .collect()
+}
+
+fn server_resolution<'a>(
+    config: &'a Config,
+    self_exe: &'a Path,
+    data_dir: &'a Path,
+    search_path: &'a std::ffi::OsStr,
+) -> impl Iterator<Item = Check> + 'a {
     config
         .servers
         .iter()
@@ -234,7 +252,7 @@ fn server_checks(config: &Config, self_exe: &Path, data_dir: &Path) -> Vec<Check
         .map(|spec| {
             let name = format!("server {}", spec.name);
             let cwd = spec.cwd.as_deref().unwrap_or(data_dir);
-            match resolve_command(&spec.command, self_exe, &search_path, cwd) {
+            match resolve_command(&spec.command, self_exe, search_path, cwd) {
                 Ok(program) => Check::ok(
                     &name,
                     format!("`{}` runs {}", spec.command, program.display()),
@@ -247,7 +265,6 @@ fn server_checks(config: &Config, self_exe: &Path, data_dir: &Path) -> Vec<Check
                 ),
             }
         })
-        .collect()
 }
 
 #[cfg(test)]

@@ -101,8 +101,9 @@ pub struct LaunchContext {
 }
 
 impl LaunchContext {
-    /// A context from this process: its executable, its `PATH`, and the
-    /// inherited subset of its environment.
+    /// A context from this process: its executable, its `PATH` completed
+    /// with the login shell's (see `search_path`), and the inherited subset
+    /// of its environment.
     ///
     /// # Errors
     /// When the current executable's path cannot be determined.
@@ -116,7 +117,7 @@ impl LaunchContext {
             .collect();
         Ok(LaunchContext {
             self_exe: std::env::current_exe()?,
-            search_path: std::env::var_os("PATH").unwrap_or_default(),
+            search_path: crate::search_path::search_path(std::env::var_os("PATH")).0,
             base_env,
             default_cwd: default_cwd.to_owned(),
             pid_dir: pid_dir.map(Path::to_owned),

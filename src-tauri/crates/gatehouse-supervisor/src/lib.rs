@@ -17,6 +17,7 @@
 //! - `launch`: command resolution, the clean environment, spawning.
 //! - `logs`: each server's log: ring buffer, rotated file, followers.
 //! - `stdout_filter`: MCP messages on to rmcp, other stdout to the log.
+//! - `search_path`: the `PATH` servers run with, including the login shell's.
 //! - `reap`: pid files, and killing groups a crashed Gatehouse left behind.
 //! - `secrets`: [`SecretLookup`], and scrubbing values from what is recorded.
 //! - `server`: the per-server task.
@@ -26,6 +27,7 @@
 mod launch;
 mod logs;
 mod reap;
+mod search_path;
 mod secrets;
 mod server;
 mod status;
@@ -34,6 +36,7 @@ mod supervisor;
 
 pub use crate::launch::{LaunchContext, resolve_command};
 pub use crate::logs::{LogLine, LogStream};
+pub use crate::search_path::search_path;
 pub use crate::secrets::SecretLookup;
 pub use crate::status::{ServerState, ServerStatus, ToolInfo};
 pub use crate::supervisor::{Changes, ControlError, Supervisor};
