@@ -8,7 +8,7 @@ BIN := target/$(PROFILE)/gatehouse
 # Runs under a private session bus with an unlocked, throwaway keyring.
 KEYRING_SESSION := dbus-run-session -- scripts/with-keyring.sh
 
-.PHONY: run serve test setup-run setup-test ui app lint test-rust test-ui e2e clean
+.PHONY: run serve test setup-run setup-test ui app lint test-rust test-ui test-clients e2e clean
 
 ## Build everything and start the tray app (headless machines: `make serve`).
 run: setup-run ui
@@ -26,7 +26,7 @@ serve: setup-run ui
 	$(BIN) serve
 
 ## Every test: formatting, lints, Rust tests, UI checks and tests, end-to-end.
-test: setup-test lint test-ui test-rust e2e
+test: setup-test lint test-ui test-rust test-clients e2e
 
 setup-run:
 	@scripts/setup.sh run
@@ -40,12 +40,22 @@ ui:
 lint: ui
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	@# The core crates must build and test without Tauri or WebKit.
+	@for crate in gatehouse-config gatehouse-secrets gatehouse-supervisor gatehouse-demo gatehouse-core; do \
+	  if cargo tree --locked -p $$crate -e normal,build,dev --prefix none | grep -qiE '^(tauri|wry|webkit)'; then \
+	    echo "$$crate depends on Tauri or WebKit"; exit 1; fi; \
+	done
 
 test-ui:
 	cd ui && npm run check && npm test
 
 test-rust: ui
 	$(KEYRING_SESSION) cargo test --workspace --locked
+
+## Real MCP clients (the official Python SDK) against the real binary.
+test-clients: ui
+	cargo build --locked
+	.tools/venv/bin/pytest -q -p no:cacheprovider tests/clients
 
 e2e: ui
 	cargo build --locked

@@ -76,10 +76,10 @@ if [ "$mode" = test ]; then
     cargo install tauri-driver --locked --version '^2' --root .tools --quiet
   fi
   # Python peers for the window-lifecycle test (X11 client messages).
-  if [ ! -x .tools/venv/bin/pytest ] || [ tests/e2e/requirements.txt -nt .tools/venv/bin/pytest ]; then
+  if [ ! -x .tools/venv/bin/pytest ] || [ tests/requirements.txt -nt .tools/venv/bin/pytest ]; then
     say "installing Python test packages into .tools/venv"
     python3 -m venv .tools/venv
-    .tools/venv/bin/pip install --quiet --disable-pip-version-check -r tests/e2e/requirements.txt
+    .tools/venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
     touch .tools/venv/bin/pytest
   fi
 fi

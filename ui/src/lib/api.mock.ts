@@ -5,10 +5,10 @@
 // (default: demo).
 
 import { ApiError, SERVERS_CHANGED } from './api';
-import type { AppInfo, ServerState, ServerView, ToolView } from './api';
+import type { AppInfo, LogLineView, LogStream, ServerState, ServerView, ToolView } from './api';
 
 export { ApiError, SERVERS_CHANGED };
-export type { AppInfo, ServerState, ServerView, ToolView };
+export type { AppInfo, LogLineView, LogStream, ServerState, ServerView, ToolView };
 
 export const MOCK_SCENARIOS = ['empty', 'demo', 'failed', 'many', 'error', 'live'] as const;
 export type MockScenario = (typeof MOCK_SCENARIOS)[number];
@@ -216,17 +216,200 @@ export function scenarioServers(scenario: MockScenario, now = Date.now()): Serve
   }
 }
 
+// ---------------------------------------------------------------------------
+// Logs
+
+/** The Rust side keeps this many lines per server. */
+export const MAX_LOG_LINES = 1000;
+
+/** A ~600-char stderr line from the demo notes server, to exercise wrapping. */
+export const LONG_NOTES_LINE =
+  'debug: tools/call add_note {"title":"Gatehouse tray UI review — follow-ups","body":"1. Row ' +
+  'actions (start, stop, restart) live inside the expanded row so a stray click on the list can ' +
+  'never stop a server. 2. Logs poll every 2 s while the row is open and stop when it closes. ' +
+  '3. Long lines like this one must wrap inside the well instead of widening the window; tokens ' +
+  'without spaces such as /home/dev/.local/share/gatehouse/demo-notes/notes-2024-11-20T09:41:07.512Z.json ' +
+  'must break too.","tags":["ui","gatehouse","review","logs","wrapping"]} -> id=4 (3 ms, 1.2 KiB written)';
+
+/** A ~600-char structured error line from the failed postgres server. */
+export const LONG_POSTGRES_LINE =
+  '{"level":"error","time":"2024-11-20T09:58:12.407Z","pid":51077,"msg":"could not connect to ' +
+  'the database, giving up","connectionString":"postgresql://localhost:5432/app","attempt":3,' +
+  '"err":{"type":"Error","message":"connect ECONNREFUSED 127.0.0.1:5432","stack":"Error: connect ' +
+  'ECONNREFUSED 127.0.0.1:5432\\n    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1607:16)",' +
+  '"errno":-111,"code":"ECONNREFUSED","syscall":"connect","address":"127.0.0.1","port":5432},' +
+  '"hint":"is PostgreSQL running and accepting TCP/IP connections on 127.0.0.1:5432? see the docs ' +
+  'for sslmode and host settings"}';
+
+type Entry = [offsetMs: number, stream: LogStream, text: string];
+
+/** Lines at `base + offset`, in order. */
+function at(base: number, entries: Entry[]): LogLineView[] {
+  return entries.map(([offset, stream, text]) => ({ timeMs: base + offset, stream, text }));
+}
+
+function cmdOf(s: Pick<ServerView, 'command' | 'args'>): string {
+  return [s.command, ...s.args].join(' ');
+}
+
+const NODE_REFUSED: Entry[] = [
+  [0, 'stderr', 'Error: connect ECONNREFUSED 127.0.0.1:5432'],
+  [1, 'stderr', '    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1607:16) {'],
+  [1, 'stderr', '  errno: -111,'],
+  [1, 'stderr', "  code: 'ECONNREFUSED',"],
+  [1, 'stderr', "  syscall: 'connect',"],
+  [1, 'stderr', "  address: '127.0.0.1',"],
+  [1, 'stderr', '  port: 5432'],
+  [1, 'stderr', '}'],
+];
+
+function postgresLogs(s: ServerView, end: number): LogLineView[] {
+  const cmd = cmdOf(s);
+  const attempt = (n: number, pid: number): Entry[] => [
+    [0, 'gatehouse', n === 1 ? `Starting postgres: ${cmd}` : `Restarting postgres (attempt ${n} of 3)`],
+    [30, 'gatehouse', `Spawned pid ${pid}`],
+    [2_400, 'stderr', 'Connecting to postgresql://localhost:5432/app …'],
+    ...NODE_REFUSED.map(([o, st, t]): Entry => [2_450 + o, st, t]),
+    [2_470, 'stderr', 'Node.js v20.11.1'],
+    [2_520, 'gatehouse', `Exited with status 1${n < 3 ? `; retrying in ${2 ** n} s` : ''}`],
+  ];
+  // The third attempt exits at `end`, when the server enters `failed`.
+  const start = end - 12_000 - 2_520;
+  return [
+    ...at(start, attempt(1, 51022)),
+    ...at(start + 5_000, attempt(2, 51049)),
+    ...at(start + 12_000, [
+      ...attempt(3, 51077).slice(0, 3),
+      [2_455, 'stderr', LONG_POSTGRES_LINE],
+      [2_520, 'gatehouse', 'Exited with status 1 three times within 60 s; not restarting again'],
+    ]),
+  ];
+}
+
+function notesLogs(s: ServerView, since: number): LogLineView[] {
+  return at(since, [
+    [-1_250, 'gatehouse', `Starting notes: ${cmdOf(s)}`],
+    [-1_210, 'gatehouse', `Spawned pid ${s.pid ?? 0}`],
+    [-1_020, 'stderr', 'demo-notes 0.1.0: serving MCP over stdio'],
+    [-1_010, 'stderr', 'loaded 3 notes from /home/dev/.local/share/gatehouse/demo-notes.json'],
+    [-990, 'stdout', 'notes store ready (3 notes, 4.1 KiB)'],
+    [0, 'gatehouse', 'Handshake complete (protocol 2025-06-18): running, 4 tools'],
+    [2 * MINUTE, 'stderr', 'tools/call list_notes -> 3 results (2 ms)'],
+    [3 * MINUTE, 'stderr', 'tools/call read_note {"id":2} -> 1.2 KiB (1 ms)'],
+    [5 * MINUTE, 'stderr', LONG_NOTES_LINE],
+    [5 * MINUTE + 40_000, 'stderr', 'tools/call list_notes -> 4 results (1 ms)'],
+  ]);
+}
+
+function genericLogs(s: ServerView, now: number): LogLineView[] {
+  if (s.state === 'disabled') return [];
+  const since = s.since ?? now;
+  const entries: Entry[] = [[-900, 'gatehouse', `Starting ${s.name}: ${cmdOf(s)}`]];
+  if (s.resolvedCommand === null) {
+    entries.push([0, 'gatehouse', s.detail ?? `Command '${s.command}' was not found on PATH.`]);
+    return at(since, entries);
+  }
+  entries.push([-860, 'gatehouse', `Spawned pid ${s.pid ?? 40_000 + s.name.length}`]);
+  switch (s.state) {
+    case 'running':
+      entries.push([-400, 'stderr', `${s.name}: MCP server listening on stdio`]);
+      entries.push([0, 'gatehouse', `Handshake complete: running, ${s.tools.length} tools`]);
+      break;
+    case 'starting':
+      entries.push([-400, 'stderr', 'Installed 14 packages in 38ms']);
+      break;
+    case 'stopping':
+      entries.push([0, 'gatehouse', 'Stopping (sent SIGTERM)']);
+      break;
+    case 'stopped':
+      entries.push([0, 'gatehouse', 'Stopped']);
+      break;
+    case 'failed':
+    case 'backing_off':
+      entries.push([-300, 'stderr', `fatal: ${s.detail ?? 'unexpected error'}`]);
+      entries.push([0, 'gatehouse', s.detail ?? 'Exited with status 1']);
+      break;
+  }
+  return at(since, entries);
+}
+
+function weatherLogs(s: ServerView, since: number): LogLineView[] {
+  return at(since, [
+    [-9_000, 'gatehouse', `Starting weather: ${cmdOf(s)}`],
+    [-8_980, 'gatehouse', 'Spawned pid 52110'],
+    [-8_300, 'stderr', 'Traceback (most recent call last):'],
+    [-8_300, 'stderr', '  File "<frozen runpy>", line 198, in _run_module_as_main'],
+    [-8_300, 'stderr', '  File "/home/dev/.local/lib/python3.12/site-packages/weather_mcp/__main__.py", line 4, in <module>'],
+    [-8_300, 'stderr', '    api_key = os.environ["OPENWEATHER_API_KEY"]'],
+    [-8_300, 'stderr', '              ~~~~~~~~~~^^^^^^^^^^^^^^^^^^^^^^^'],
+    [-8_300, 'stderr', "KeyError: 'OPENWEATHER_API_KEY'"],
+    [-8_250, 'gatehouse', 'Exited with status 2; retrying in 4 s (attempt 1 of 3)'],
+    [-4_000, 'gatehouse', 'Restarting weather (attempt 2 of 3)'],
+    [-3_980, 'gatehouse', 'Spawned pid 52131'],
+    [-3_300, 'stderr', "KeyError: 'OPENWEATHER_API_KEY'"],
+    [0, 'gatehouse', s.detail ?? 'Exited with status 2'],
+  ]);
+}
+
+function filesystemLogs(s: ServerView, since: number): LogLineView[] {
+  return at(since, [
+    [-2_100, 'gatehouse', `Starting filesystem: ${cmdOf(s)}`],
+    [-2_080, 'gatehouse', `Spawned pid ${s.pid ?? 0}`],
+    [-300, 'stderr', 'Secure MCP Filesystem Server running on stdio'],
+    [-290, 'stderr', "Allowed directories: [ '/home/dev/projects' ]"],
+    [0, 'gatehouse', 'Handshake complete (protocol 2025-06-18): running, 4 tools'],
+  ]);
+}
+
+/** Plausible log lines for every server of a scenario, keyed by server name. */
+export function scenarioLogs(
+  scenario: MockScenario,
+  now = Date.now(),
+  servers = scenarioServers(scenario, now),
+): Map<string, LogLineView[]> {
+  const out = new Map<string, LogLineView[]>();
+  for (const s of servers) {
+    const since = s.since ?? now;
+    let lines: LogLineView[];
+    if (s.name === 'notes') lines = notesLogs(s, since);
+    else if (s.name === 'filesystem') lines = filesystemLogs(s, since);
+    else if (s.name === 'postgres') lines = postgresLogs(s, since);
+    else if (s.name === 'weather') lines = weatherLogs(s, since);
+    else lines = genericLogs(s, now);
+    out.set(s.name, lines.slice(-MAX_LOG_LINES));
+  }
+  return out;
+}
+
+/** Tools a server offers once the mock has (re)started it. */
+const TOOLS_AFTER_START: Record<string, ToolView[]> = {
+  git: [tool('git_status', 'Git status', 'Show the working tree status.', true, false)],
+  postgres: [tool('query', 'Run query', 'Run a read-only SQL query.', true, false)],
+  weather: [tool('get_forecast', 'Forecast', 'Weather forecast for a city.', true, false)],
+  scratchpad: [tool('scratch_write', 'Write scratch', 'Append text to the scratchpad.', false, false)],
+};
+
 export interface MockBackendOptions {
   /** Artificial latency for every call, in ms (default 0). */
   latencyMs?: number;
   /** Live scenario only: how often the mock emits a change (default 1500 ms). */
   tickMs?: number;
+  /** How long a (re)started server stays `starting` before it is `running` (default 600 ms). */
+  startupMs?: number;
+  /** How long `stopServer` takes; the server is `stopping` meanwhile (default 400 ms). */
+  shutdownMs?: number;
 }
 
 export interface MockBackend {
   listServers(): Promise<ServerView[]>;
   appInfo(): Promise<AppInfo>;
   onServersChanged(cb: (servers: ServerView[]) => void): Promise<() => void>;
+  startServer(name: string): Promise<void>;
+  stopServer(name: string): Promise<void>;
+  restartServer(name: string): Promise<void>;
+  serverLogs(name: string): Promise<LogLineView[]>;
+  /** Test hook: append a log line, as if the server (or Gatehouse) had written it. */
+  log(name: string, stream: LogStream, text: string): void;
   /** Test hook: replace the server list and notify subscribers, like the Rust side would. */
   emit(servers: ServerView[]): void;
   /** Test hook: make the next calls to `listServers` reject with this error (null to clear). */
@@ -240,8 +423,15 @@ export function createMockBackend(
   scenario: MockScenario = 'demo',
   options: MockBackendOptions = {},
 ): MockBackend {
-  const { latencyMs = 0, tickMs = 1500 } = options;
-  let servers = scenarioServers(scenario);
+  const { latencyMs = 0, tickMs = 1500, startupMs = 600, shutdownMs = 400 } = options;
+  const now = Date.now();
+  let servers = scenarioServers(scenario, now);
+  const logs = scenarioLogs(scenario, now, servers);
+  /** Tools to restore when a server comes back up. */
+  const knownTools = new Map(servers.map((s) => [s.name, s.tools]));
+  /** Pending `starting` -> `running` transitions. */
+  const startTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  let nextPid = 61_000;
   let failure: ApiError | null =
     scenario === 'error'
       ? new ApiError(
@@ -253,9 +443,11 @@ export function createMockBackend(
   let timer: ReturnType<typeof setInterval> | null = null;
   let step = 0;
 
-  const settle = async <T>(make: () => T): Promise<T> => {
-    if (latencyMs > 0) await new Promise((r) => setTimeout(r, latencyMs));
-    return make();
+  const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+  const settle = async <T>(make: () => T | Promise<T>): Promise<T> => {
+    if (latencyMs > 0) await sleep(latencyMs);
+    return await make();
   };
 
   const emit = (next: ServerView[]) => {
@@ -263,9 +455,60 @@ export function createMockBackend(
     for (const cb of subscribers) cb(clone(servers));
   };
 
+  const find = (name: string): ServerView | undefined => servers.find((s) => s.name === name);
+
+  const existing = (name: string): ServerView => {
+    const s = find(name);
+    if (!s) throw new ApiError('NoSuchServer', `there is no server \`${name}\``);
+    return s;
+  };
+
+  const update = (name: string, patch: Partial<ServerView>) => {
+    emit(servers.map((s) => (s.name === name ? { ...s, ...patch } : s)));
+  };
+
+  const log = (name: string, stream: LogStream, text: string) => {
+    const lines = logs.get(name) ?? [];
+    lines.push({ timeMs: Date.now(), stream, text });
+    if (lines.length > MAX_LOG_LINES) lines.splice(0, lines.length - MAX_LOG_LINES);
+    logs.set(name, lines);
+  };
+
+  const cancelStart = (name: string) => {
+    const pending = startTimers.get(name);
+    if (pending !== undefined) clearTimeout(pending);
+    startTimers.delete(name);
+  };
+
+  /** Spawn: `starting` now, `running` after `startupMs` (or `failed` if not on PATH). */
+  const launch = (s: ServerView) => {
+    cancelStart(s.name);
+    if (s.resolvedCommand === null) {
+      const detail = `Command '${s.command}' was not found on PATH.`;
+      log(s.name, 'gatehouse', detail);
+      update(s.name, { state: 'failed', pid: null, tools: [], detail, since: Date.now() });
+      return;
+    }
+    const pid = nextPid++;
+    log(s.name, 'gatehouse', `Spawned pid ${pid}`);
+    update(s.name, { state: 'starting', pid, tools: [], detail: null, since: Date.now() });
+    startTimers.set(
+      s.name,
+      setTimeout(() => {
+        startTimers.delete(s.name);
+        const known = knownTools.get(s.name) ?? [];
+        const tools = clone(known.length > 0 ? known : (TOOLS_AFTER_START[s.name] ?? []));
+        log(s.name, 'stderr', `${s.name}: MCP server listening on stdio`);
+        log(s.name, 'gatehouse', `Handshake complete: running, ${tools.length} tools`);
+        update(s.name, { state: 'running', tools, since: Date.now() });
+      }, startupMs),
+    );
+  };
+
   const tick = () => {
     step = (step + 1) % LIVE_CYCLE.length;
     const phase = LIVE_CYCLE[step] ?? { state: 'stopped' as const, detail: null };
+    if (find('git')) log('git', 'gatehouse', `Now ${phase.state.replace('_', ' ')}`);
     emit(
       servers.map((s) =>
         s.name === 'git'
@@ -301,6 +544,36 @@ export function createMockBackend(
           }
         };
       }),
+    startServer: (name) =>
+      settle(() => {
+        const s = existing(name);
+        if (s.state === 'running' || s.state === 'starting' || s.state === 'stopping') return;
+        log(name, 'gatehouse', `Start requested: ${cmdOf(s)}`);
+        launch(s);
+      }),
+    stopServer: (name) =>
+      settle(async () => {
+        const s = existing(name);
+        if (s.state === 'stopped' || s.state === 'disabled' || s.state === 'failed') return;
+        cancelStart(name);
+        log(name, 'gatehouse', s.pid === null ? 'Stop requested' : `Stop requested: sent SIGTERM to pid ${s.pid}`);
+        update(name, { state: 'stopping', since: Date.now() });
+        await sleep(shutdownMs);
+        log(name, 'gatehouse', 'Stopped');
+        update(name, { state: 'stopped', pid: null, tools: [], detail: null, since: Date.now() });
+      }),
+    restartServer: (name) =>
+      settle(() => {
+        const s = existing(name);
+        log(name, 'gatehouse', s.pid === null ? 'Restart requested' : `Restart requested: stopped pid ${s.pid}`);
+        launch(s);
+      }),
+    serverLogs: (name) =>
+      settle(() => {
+        existing(name);
+        return clone(logs.get(name) ?? []);
+      }),
+    log,
     emit,
     failWith: (error) => {
       failure = error;
@@ -330,3 +603,11 @@ export const appInfo = (): Promise<AppInfo> => instance.appInfo();
 /** Mock of the `servers-changed` subscription. */
 export const onServersChanged = (cb: (servers: ServerView[]) => void): Promise<() => void> =>
   instance.onServersChanged(cb);
+/** Mock of `start_server`. */
+export const startServer = (name: string): Promise<void> => instance.startServer(name);
+/** Mock of `stop_server`. */
+export const stopServer = (name: string): Promise<void> => instance.stopServer(name);
+/** Mock of `restart_server`. */
+export const restartServer = (name: string): Promise<void> => instance.restartServer(name);
+/** Mock of `server_logs`. */
+export const serverLogs = (name: string): Promise<LogLineView[]> => instance.serverLogs(name);

@@ -132,3 +132,46 @@ export function formatSince(since: number | null, now: number): string | null {
 export function toolCountLabel(n: number): string {
   return plural(n, 'tool');
 }
+
+export type ServerAction = 'start' | 'stop' | 'restart';
+
+/** Display order of the row's action buttons. */
+export const SERVER_ACTIONS: readonly ServerAction[] = ['start', 'stop', 'restart'];
+
+/** Whether an action makes sense in a state (`stopping` allows none: wait for it). */
+export function canRun(action: ServerAction, state: ServerState): boolean {
+  switch (action) {
+    case 'start':
+      return state === 'stopped' || state === 'failed' || state === 'disabled';
+    case 'stop':
+      return state === 'starting' || state === 'running' || state === 'backing_off';
+    case 'restart':
+      return state === 'running' || state === 'backing_off' || state === 'failed';
+  }
+}
+
+/** The actions offered for a state, in display order. */
+export function availableActions(state: ServerState): ServerAction[] {
+  return SERVER_ACTIONS.filter((a) => canRun(a, state));
+}
+
+const ACTION_WORDS: Record<ServerAction, { label: string; busy: string }> = {
+  start: { label: 'Start', busy: 'Starting…' },
+  stop: { label: 'Stop', busy: 'Stopping…' },
+  restart: { label: 'Restart', busy: 'Restarting…' },
+};
+
+/** Button label, e.g. "Stop", or "Stopping…" while the request is in flight. */
+export function actionLabel(action: ServerAction, busy = false): string {
+  const words = ACTION_WORDS[action];
+  return busy ? words.busy : words.label;
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/** Local wall-clock time of a log line, "HH:MM:SS" (24 h). */
+export function formatClock(timeMs: number): string {
+  const d = new Date(timeMs);
+  if (!Number.isFinite(timeMs) || Number.isNaN(d.getTime())) return '--:--:--';
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
