@@ -87,3 +87,62 @@ fn the_npm_reference_servers_run_under_supervision_and_come_back_after_kill_9() 
     assert!(exit.success());
     assert!(!alive(back_pid));
 }
+
+/// The process group of `pid`, and every live process in it.
+#[cfg(target_os = "linux")]
+fn group_members(pgid: u32) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
+                    .split_whitespace()
+                    .collect();
+                fields[0] != "Z" && fields[2] == pgid.to_string()
+            })
+        })
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn nothing_of_an_npx_launched_server_survives_a_killed_gatehouse() {
+    let sandbox = Sandbox::new();
+    let peers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/peers");
+    peer("mcp-server-memory");
+    sandbox.write_config(&format!(
+        "[servers.memory]\ncommand = \"npx\"\nargs = [\"--no-install\", \"mcp-server-memory\"]\ncwd = \"{}\"\nenv = {{ MEMORY_FILE_PATH = \"{}\" }}\n",
+        peers.display(),
+        sandbox.gatehouse_home().join("memory.json").display()
+    ));
+    let mut served = Served::start(&sandbox);
+    let (leader, tools) = served.running("memory");
+    assert!(tools > 0);
+    // npx runs the server as a grandchild, `node`, in the same group.
+    let members = group_members(leader);
+    assert!(members.len() >= 2, "npx and its node: {members:?}");
+
+    signal(served.child.id(), "KILL");
+    served.child.wait().unwrap();
+    sandbox.write_config("");
+    let mut next = Served::start(&sandbox);
+    next.until(|event| {
+        event["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Gatehouse is running headless"))
+            .then_some(())
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !group_members(leader).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "survivors: {:?}",
+            group_members(leader)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (_, exit) = next.terminate();
+    assert!(exit.success());
+}

@@ -119,6 +119,18 @@ fn a_server_gets_its_secret_and_nothing_else_and_the_value_is_never_recorded() {
             .flatten()
     });
     assert!(reason.ends_with("stderr: using key ****"), "{reason}");
+    // While Gatehouse and its server run: in no process's argv.
+    for cmdline in std::fs::read_dir("/proc").unwrap().filter_map(Result::ok) {
+        if let Ok(argv) = std::fs::read(cmdline.path().join("cmdline")) {
+            assert!(
+                !String::from_utf8_lossy(&argv).contains(value),
+                "the secret is in the argv of process {}",
+                cmdline.file_name().to_string_lossy()
+            );
+        }
+    }
+    let config = std::fs::read_to_string(sandbox.config_file()).unwrap();
+    assert!(!config.contains(value), "the secret is in gatehouse.toml");
     let (rest, _) = served.terminate();
     assert!(!rest.iter().any(|line| line.contains(value)), "{rest:?}");
 

@@ -21,12 +21,12 @@ export function stateTone(state: ServerState): Tone {
   }
 }
 
-/** One-line explanation of a state, for tooltips and screen readers. */
 /** The state as a person reads it: `backing_off` → `backing off`. */
 export function stateLabel(state: ServerState): string {
   return state.replace('_', ' ');
 }
 
+/** One-line explanation of a state, for tooltips and screen readers. */
 export function stateDescription(state: ServerState): string {
   switch (state) {
     case 'running':
