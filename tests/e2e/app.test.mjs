@@ -73,9 +73,36 @@ test('first run: the window shows the built-in demo server running with its tool
     const readNote = await driver.findElement(By.css('[data-tool="read_note"]'));
     assert.match(await readNote.getText(), /read-only/);
 
+    // The logs panel shows the real server's log, Gatehouse's account included.
+    const logs = await driver.wait(until.elementLocated(By.css('[data-server="demo"] .logs')), 5_000);
+    await driver.wait(async () => /running, 4 tools/.test(await logs.getAttribute('textContent')), 10_000,
+      'the demo server log never said it was running');
+
     const file = await screenshot(driver, 'servers');
     assert.ok(readFileSync(file).length > 10_000, 'a real screenshot');
     assert.match(readFileSync(path.join(home, 'gatehouse.toml'), 'utf8'), /\[servers\.demo\]/);
+  } finally {
+    await driver.quit();
+    await waitForExit();
+  }
+});
+
+test('the window stops and starts a server', async () => {
+  const driver = await launch([]);
+  try {
+    await stateOf(driver, 'demo', 'running');
+    await driver.findElement(By.css('[data-server="demo"] button')).click();
+    const stop = await driver.wait(until.elementLocated(By.css('[data-server="demo"] .action-stop')), 5_000);
+    await stop.click();
+    await stateOf(driver, 'demo', 'stopped');
+    // Start replaces Stop once the stop request has returned.
+    const start = await driver.wait(until.elementLocated(By.css('[data-server="demo"] .action-start')), 10_000);
+    await start.click();
+    await stateOf(driver, 'demo', 'running');
+    const logs = await driver.findElement(By.css('[data-server="demo"] .logs'));
+    await driver.wait(async () => /stopped[\s\S]*started /.test(await logs.getAttribute('textContent')), 10_000,
+      'the log never showed the stop and the new start');
+    await screenshot(driver, 'restarted');
   } finally {
     await driver.quit();
     await waitForExit();

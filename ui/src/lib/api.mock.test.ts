@@ -2,7 +2,16 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiError } from './api';
 import * as api from './api';
 import * as mock from './api.mock';
-import { createMockBackend, scenarioFromUrl, scenarioServers } from './api.mock';
+import {
+  createMockBackend,
+  LONG_NOTES_LINE,
+  LONG_POSTGRES_LINE,
+  MAX_LOG_LINES,
+  scenarioFromUrl,
+  scenarioLogs,
+  scenarioServers,
+} from './api.mock';
+import type { MockBackend } from './api.mock';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -10,7 +19,15 @@ afterEach(() => {
 
 describe('mock twin', () => {
   it('exports the same functions as api.ts', () => {
-    for (const fn of ['listServers', 'appInfo', 'onServersChanged'] as const) {
+    for (const fn of [
+      'listServers',
+      'appInfo',
+      'onServersChanged',
+      'startServer',
+      'stopServer',
+      'restartServer',
+      'serverLogs',
+    ] as const) {
       expect(typeof api[fn]).toBe('function');
       expect(typeof mock[fn]).toBe('function');
     }
@@ -98,5 +115,160 @@ describe('mock twin', () => {
     off();
     vi.advanceTimersByTime(300);
     expect(seen).toHaveLength(6);
+  });
+});
+
+async function stateOf(backend: MockBackend, name: string) {
+  const s = (await backend.listServers()).find((x) => x.name === name);
+  if (!s) throw new Error(`no ${name}`);
+  return s;
+}
+
+describe('mock server control', () => {
+  it('stop goes through stopping, resolves once stopped, and clears pid and tools', async () => {
+    vi.useFakeTimers();
+    const backend = createMockBackend('demo', { shutdownMs: 300 });
+    const states: string[] = [];
+    await backend.onServersChanged((all) => states.push(all.find((s) => s.name === 'notes')!.state));
+
+    let done = false;
+    const stopped = backend.stopServer('notes').then(() => (done = true));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(states).toEqual(['stopping']);
+    expect(done).toBe(false);
+
+    await vi.advanceTimersByTimeAsync(300);
+    await stopped;
+    expect(states).toEqual(['stopping', 'stopped']);
+    const notes = await stateOf(backend, 'notes');
+    expect(notes).toMatchObject({ state: 'stopped', pid: null, tools: [], detail: null });
+  });
+
+  it('start goes starting, then running with its tools back', async () => {
+    vi.useFakeTimers();
+    const backend = createMockBackend('demo', { shutdownMs: 0, startupMs: 600 });
+    const stop = backend.stopServer('notes');
+    await vi.advanceTimersByTimeAsync(0);
+    await stop;
+
+    await backend.startServer('notes');
+    let notes = await stateOf(backend, 'notes');
+    expect(notes.state).toBe('starting');
+    expect(notes.pid).not.toBeNull();
+    expect(notes.tools).toEqual([]);
+
+    await vi.advanceTimersByTimeAsync(599);
+    expect((await stateOf(backend, 'notes')).state).toBe('starting');
+    await vi.advanceTimersByTimeAsync(1);
+    notes = await stateOf(backend, 'notes');
+    expect(notes.state).toBe('running');
+    expect(notes.tools.map((t) => t.name)).toEqual(['list_notes', 'read_note', 'add_note', 'delete_note']);
+  });
+
+  it('restart goes starting then running with a new pid and the restart count unchanged', async () => {
+    vi.useFakeTimers();
+    const backend = createMockBackend('failed', { startupMs: 600 });
+    const before = await stateOf(backend, 'notes');
+    const seen: string[] = [];
+    await backend.onServersChanged((all) => seen.push(all.find((s) => s.name === 'notes')!.state));
+
+    await backend.restartServer('notes');
+    await vi.advanceTimersByTimeAsync(600);
+
+    expect(seen).toEqual(['starting', 'running']);
+    const after = await stateOf(backend, 'notes');
+    expect(after.pid).not.toBe(before.pid);
+    expect(after.restarts).toBe(before.restarts);
+  });
+
+  it('a server whose command is not on PATH fails to start', async () => {
+    const backend = createMockBackend('failed');
+    await backend.startServer('jira-cloud');
+    const jira = await stateOf(backend, 'jira-cloud');
+    expect(jira.state).toBe('failed');
+    expect(jira.detail).toContain('not found on PATH');
+  });
+
+  it('rejects unknown names with NoSuchServer', async () => {
+    const backend = createMockBackend('demo');
+    for (const call of [
+      backend.startServer('ghost'),
+      backend.stopServer('ghost'),
+      backend.restartServer('ghost'),
+      backend.serverLogs('ghost'),
+    ]) {
+      const err: unknown = await call.catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ApiError);
+      expect((err as ApiError).kind).toBe('NoSuchServer');
+    }
+  });
+});
+
+describe('mock logs', () => {
+  it('demo notes logs are oldest first and include a ~600-char line and every stream', async () => {
+    const lines = await createMockBackend('demo').serverLogs('notes');
+    expect(lines.length).toBeGreaterThan(5);
+    const times = lines.map((l) => l.timeMs);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(new Set(lines.map((l) => l.stream))).toEqual(new Set(['stderr', 'stdout', 'gatehouse']));
+    expect(lines.map((l) => l.text)).toContain(LONG_NOTES_LINE);
+    expect(LONG_NOTES_LINE.length).toBeGreaterThanOrEqual(550);
+    expect(lines.some((l) => /4 tools/.test(l.text))).toBe(true);
+  });
+
+  it('failed postgres logs show the connection error on stderr', async () => {
+    const lines = await createMockBackend('failed').serverLogs('postgres');
+    const stderr = lines.filter((l) => l.stream === 'stderr').map((l) => l.text);
+    expect(stderr).toContain('Error: connect ECONNREFUSED 127.0.0.1:5432');
+    expect(stderr).toContain(LONG_POSTGRES_LINE);
+    expect(LONG_POSTGRES_LINE.length).toBeGreaterThanOrEqual(550);
+    expect(lines.at(-1)?.stream).toBe('gatehouse');
+  });
+
+  it('a disabled server that never ran has no lines', async () => {
+    await expect(createMockBackend('demo').serverLogs('scratchpad')).resolves.toEqual([]);
+  });
+
+  it('every server of every scenario has a (possibly empty) log', () => {
+    for (const scenario of ['demo', 'failed', 'many'] as const) {
+      const logs = scenarioLogs(scenario);
+      for (const s of scenarioServers(scenario)) expect(logs.get(s.name)).toBeDefined();
+    }
+  });
+
+  it('appends gatehouse lines on stop, start and restart', async () => {
+    vi.useFakeTimers();
+    const backend = createMockBackend('demo', { shutdownMs: 10, startupMs: 10 });
+    const count = async () => (await backend.serverLogs('notes')).length;
+    const initial = await count();
+
+    const stop = backend.stopServer('notes');
+    await vi.advanceTimersByTimeAsync(10);
+    await stop;
+    const afterStop = (await backend.serverLogs('notes')).slice(initial);
+    expect(afterStop.map((l) => l.stream)).toEqual(['gatehouse', 'gatehouse']);
+    expect(afterStop.at(-1)?.text).toBe('Stopped');
+
+    await backend.startServer('notes');
+    await backend.restartServer('notes');
+    const tail = (await backend.serverLogs('notes')).slice(initial + 2);
+    expect(tail.some((l) => l.stream === 'gatehouse' && /Start requested/.test(l.text))).toBe(true);
+    expect(tail.some((l) => l.stream === 'gatehouse' && /Restart requested/.test(l.text))).toBe(true);
+    expect(await count()).toBeGreaterThan(initial + 2);
+  });
+
+  it('keeps at most the last 1000 lines', async () => {
+    const backend = createMockBackend('demo');
+    for (let i = 0; i < MAX_LOG_LINES + 5; i++) backend.log('notes', 'stderr', `line ${i}`);
+    const lines = await backend.serverLogs('notes');
+    expect(lines).toHaveLength(MAX_LOG_LINES);
+    expect(lines.at(-1)?.text).toBe(`line ${MAX_LOG_LINES + 4}`);
+  });
+
+  it('returns copies', async () => {
+    const backend = createMockBackend('demo');
+    const first = await backend.serverLogs('notes');
+    first[0]!.text = 'tampered';
+    expect((await backend.serverLogs('notes'))[0]!.text).not.toBe('tampered');
   });
 });

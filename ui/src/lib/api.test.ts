@@ -8,8 +8,18 @@ const { invoke, listen } = vi.hoisted(() => ({
 vi.mock('@tauri-apps/api/core', () => ({ invoke }));
 vi.mock('@tauri-apps/api/event', () => ({ listen }));
 
-import { ApiError, appInfo, listServers, onServersChanged, toApiError } from './api';
-import type { ServerView } from './api';
+import {
+  ApiError,
+  appInfo,
+  listServers,
+  onServersChanged,
+  restartServer,
+  serverLogs,
+  startServer,
+  stopServer,
+  toApiError,
+} from './api';
+import type { LogLineView, ServerView } from './api';
 
 const SAMPLE: ServerView[] = [
   {
@@ -55,6 +65,60 @@ describe('commands', () => {
     invoke.mockResolvedValueOnce(info);
     await expect(appInfo()).resolves.toEqual(info);
     expect(invoke.mock.calls[0]?.[0]).toBe('app_info');
+  });
+});
+
+describe('server control commands', () => {
+  const LINES: LogLineView[] = [
+    { timeMs: 1_700_000_000_000, stream: 'gatehouse', text: 'Spawned pid 42' },
+    { timeMs: 1_700_000_000_250, stream: 'stderr', text: '  indented, kept as is' },
+    { timeMs: 1_700_000_000_300, stream: 'stdout', text: '' },
+  ];
+
+  it.each([
+    ['startServer', startServer, 'start_server'],
+    ['stopServer', stopServer, 'stop_server'],
+    ['restartServer', restartServer, 'restart_server'],
+  ] as const)('%s invokes %s with { name } and resolves to undefined', async (_label, fn, cmd) => {
+    invoke.mockResolvedValueOnce(null);
+    await expect(fn('my-server_01')).resolves.toBeUndefined();
+    expect(invoke).toHaveBeenCalledTimes(1);
+    expect(invoke).toHaveBeenCalledWith(cmd, { name: 'my-server_01' });
+  });
+
+  it('serverLogs invokes server_logs with { name } and returns the lines unchanged', async () => {
+    invoke.mockResolvedValueOnce(LINES);
+    await expect(serverLogs('notes')).resolves.toEqual(LINES);
+    expect(invoke).toHaveBeenCalledWith('server_logs', { name: 'notes' });
+  });
+
+  it.each([
+    ['startServer', startServer],
+    ['stopServer', stopServer],
+    ['restartServer', restartServer],
+    ['serverLogs', serverLogs],
+  ] as const)('%s normalises a NoSuchServer rejection', async (_label, fn) => {
+    invoke.mockRejectedValueOnce({ kind: 'NoSuchServer', message: 'there is no server `ghost`' });
+    const err = await rejection(fn('ghost'));
+    expect(err.kind).toBe('NoSuchServer');
+    expect(err.message).toBe('there is no server `ghost`');
+  });
+
+  it.each([
+    ['startServer', startServer],
+    ['stopServer', stopServer],
+    ['restartServer', restartServer],
+    ['serverLogs', serverLogs],
+  ] as const)('%s normalises an Internal rejection and a bare string', async (_label, fn) => {
+    invoke.mockRejectedValueOnce({ kind: 'Internal', message: 'supervisor channel closed' });
+    const internal = await rejection(fn('notes'));
+    expect(internal.kind).toBe('Internal');
+    expect(internal.message).toBe('supervisor channel closed');
+
+    invoke.mockRejectedValueOnce('command stop_server not allowed');
+    const bare = await rejection(fn('notes'));
+    expect(bare.kind).toBe('Unknown');
+    expect(bare.message).toBe('command stop_server not allowed');
   });
 });
 

@@ -118,6 +118,11 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
   }
 }
 
+/** A command with no result (Tauri resolves those with `null`); resolves to undefined. */
+async function act(cmd: string, args: Record<string, unknown>): Promise<void> {
+  await call<unknown>(cmd, args);
+}
+
 /** List every configured server with its current state (`list_servers`). */
 export function listServers(): Promise<ServerView[]> {
   return call<ServerView[]>('list_servers');
@@ -130,17 +135,17 @@ export function appInfo(): Promise<AppInfo> {
 
 /** Start a stopped, failed or disabled server (`start_server`). */
 export function startServer(name: string): Promise<void> {
-  return call<void>('start_server', { name });
+  return act('start_server', { name });
 }
 
 /** Stop a server; resolves once it has fully stopped, which can take seconds (`stop_server`). */
 export function stopServer(name: string): Promise<void> {
-  return call<void>('stop_server', { name });
+  return act('stop_server', { name });
 }
 
 /** Stop and start a server again (`restart_server`). */
 export function restartServer(name: string): Promise<void> {
-  return call<void>('restart_server', { name });
+  return act('restart_server', { name });
 }
 
 /** The server's last (up to 1000) log lines, oldest first (`server_logs`). */

@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { ServerState, ServerView } from './api';
 import { server } from './api.mock';
 import {
+  actionLabel,
+  availableActions,
+  canRun,
   commandLine,
+  formatClock,
+  isoTime,
   formatDuration,
   formatSince,
   formatSummary,
@@ -146,5 +151,45 @@ describe('stateLabel', () => {
   it('reads as words', () => {
     expect(stateLabel('backing_off')).toBe('backing off');
     expect(stateLabel('running')).toBe('running');
+  });
+});
+
+describe('server actions', () => {
+  it.each([
+    ['stopped', ['start']],
+    ['failed', ['start', 'restart']],
+    ['disabled', ['start']],
+    ['starting', ['stop']],
+    ['running', ['stop', 'restart']],
+    ['backing_off', ['stop', 'restart']],
+    ['stopping', []],
+  ] as const)('%s offers %j', (state, actions) => {
+    expect(availableActions(state)).toEqual(actions);
+  });
+
+  it('canRun agrees with availableActions', () => {
+    expect(canRun('restart', 'failed')).toBe(true);
+    expect(canRun('start', 'running')).toBe(false);
+    expect(canRun('stop', 'stopping')).toBe(false);
+  });
+
+  it('labels buttons, with a busy variant', () => {
+    expect(actionLabel('stop')).toBe('Stop');
+    expect(actionLabel('stop', true)).toBe('Stopping…');
+    expect(actionLabel('restart', true)).toBe('Restarting…');
+  });
+});
+
+describe('formatClock', () => {
+  it('is local HH:MM:SS, zero-padded, 24 h', () => {
+    expect(formatClock(new Date(2024, 10, 20, 9, 5, 7, 999).getTime())).toBe('09:05:07');
+    expect(formatClock(new Date(2024, 10, 20, 23, 59, 0).getTime())).toBe('23:59:00');
+  });
+
+  it('does not throw on garbage', () => {
+    expect(formatClock(Number.NaN)).toBe('--:--:--');
+    expect(formatClock(8.64e15 + 1)).toBe('--:--:--');
+    expect(isoTime(Number.NaN)).toBeUndefined();
+    expect(isoTime(0)).toBe('1970-01-01T00:00:00.000Z');
   });
 });

@@ -172,6 +172,12 @@ const pad2 = (n: number) => String(n).padStart(2, '0');
 /** Local wall-clock time of a log line, "HH:MM:SS" (24 h). */
 export function formatClock(timeMs: number): string {
   const d = new Date(timeMs);
-  if (!Number.isFinite(timeMs) || Number.isNaN(d.getTime())) return '--:--:--';
+  if (Number.isNaN(d.getTime())) return '--:--:--';
   return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+/** ISO 8601 form of a Unix-ms time (for `<time datetime>`), or undefined if invalid. */
+export function isoTime(timeMs: number): string | undefined {
+  const d = new Date(timeMs);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
