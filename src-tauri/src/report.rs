@@ -46,10 +46,7 @@ pub fn server_list(config: &Config, json: bool) -> String {
         .max(4);
     let mut out = format!("{:<width$}  {:<8}  COMMAND\n", "NAME", "ENABLED");
     for row in rows {
-        let command = std::iter::once(row.command)
-            .chain(row.args.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let command = command_line(row.command, row.args);
         let enabled = if row.enabled { "yes" } else { "no" };
         out.push_str(&format!("{:<width$}  {enabled:<8}  {command}\n", row.name));
     }
@@ -182,10 +179,7 @@ pub fn live_list(servers: &[ServerReport], as_json: bool) -> String {
         "NAME", "STATE", "TOOLS"
     );
     for server in servers {
-        let command = std::iter::once(server.command.as_str())
-            .chain(server.args.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let command = command_line(&server.command, &server.args);
         out.push_str(&format!(
             "{:<width$}  {:<11}  {:>5}  {command}\n",
             server.name,
@@ -208,10 +202,7 @@ pub fn show(servers: &[ServerReport], as_json: bool) -> String {
     if let Some(detail) = &server.detail {
         out.push_str(&format!("  detail    {detail}\n"));
     }
-    let command = std::iter::once(server.command.as_str())
-        .chain(server.args.iter().map(String::as_str))
-        .collect::<Vec<_>>()
-        .join(" ");
+    let command = command_line(&server.command, &server.args);
     out.push_str(&format!("  command   {command}\n"));
     if let Some(resolved) = &server.resolved_command {
         out.push_str(&format!("  resolved  {resolved}\n"));
@@ -306,4 +297,12 @@ pub fn log_file_tail(dir: &std::path::Path, server: &str, lines: usize) -> anyho
     let all: Vec<&str> = text.lines().collect();
     let skip = all.len().saturating_sub(lines);
     Ok(all[skip..].iter().map(|line| format!("{line}\n")).collect())
+}
+
+/// `command arg…`, as a person would type it.
+fn command_line(command: &str, args: &[String]) -> String {
+    std::iter::once(command)
+        .chain(args.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
