@@ -244,7 +244,7 @@ mod unix {
     use tokio_util::sync::CancellationToken;
     use tokio_util::task::TaskTracker;
 
-    /// Longest request line accepted.
+    /// Most bytes read from one connection: the CLI sends one short request.
     const MAX_REQUEST: usize = 64 * 1024;
 
     /// Binds the socket (replacing a stale one: the caller holds the instance

@@ -103,10 +103,7 @@ impl SecretStore {
     /// # Errors
     /// [`Error::Unavailable`] with the reason when it does not.
     pub fn probe(&self) -> Result<()> {
-        match self.get("gatehouse-probe") {
-            Ok(_) => Ok(()),
-            Err(err) => Err(err),
-        }
+        self.get("gatehouse-probe").map(|_| ())
     }
 
     /// Reads `account`; `Ok(None)` when there is no such entry.

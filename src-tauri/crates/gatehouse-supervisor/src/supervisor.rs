@@ -108,14 +108,6 @@ impl Supervisor {
         self.statuses.borrow().clone()
     }
 
-    /// The configuration `name` runs with.
-    pub fn spec(&self, name: &str) -> Option<ServerSpec> {
-        self.lock()
-            .iter()
-            .find(|slot| slot.spec.name.as_str() == name)
-            .map(|slot| slot.spec.clone())
-    }
-
     /// Starts `name` if it is not running (a failed or stopped server, or a
     /// disabled one a person asks for). A running server is left alone.
     ///
