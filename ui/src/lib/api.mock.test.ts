@@ -4,6 +4,11 @@ import * as api from './api';
 import * as mock from './api.mock';
 import {
   createMockBackend,
+  GATEWAY_PORT_IN_USE,
+  gatewayScenarioFromUrl,
+  maskToken,
+  MOCK_GATEWAY,
+  MOCK_TOKEN,
   LONG_NOTES_LINE,
   LONG_POSTGRES_LINE,
   MAX_LOG_LINES,
@@ -27,6 +32,9 @@ describe('mock twin', () => {
       'stopServer',
       'restartServer',
       'serverLogs',
+      'gatewayInfo',
+      'copyToken',
+      'rotateToken',
     ] as const) {
       expect(typeof api[fn]).toBe('function');
       expect(typeof mock[fn]).toBe('function');
@@ -270,5 +278,98 @@ describe('mock logs', () => {
     const first = await backend.serverLogs('notes');
     first[0]!.text = 'tampered';
     expect((await backend.serverLogs('notes'))[0]!.text).not.toBe('tampered');
+  });
+});
+
+describe('mock gateway', () => {
+  const HINT = /^[0-9a-f]{4}…[0-9a-f]{4}$/;
+
+  it('picks the gateway scenario from ?gateway=, defaulting to running', () => {
+    expect(gatewayScenarioFromUrl('?gateway=stopped')).toBe('stopped');
+    expect(gatewayScenarioFromUrl('?mock=failed&gateway=env')).toBe('env');
+    expect(gatewayScenarioFromUrl('?gateway=bogus')).toBe('running');
+    expect(gatewayScenarioFromUrl('')).toBe('running');
+  });
+
+  it('masks a token as its first and last four characters', () => {
+    expect(MOCK_TOKEN).toMatch(/^[0-9a-f]{64}$/);
+    expect(maskToken(MOCK_TOKEN)).toBe('3f9a…c21b');
+  });
+
+  it('runs by default, on loopback, with a keyring token and a masked hint', async () => {
+    const info = await createMockBackend('demo').gatewayInfo();
+    expect(info).toEqual(MOCK_GATEWAY);
+    expect(info.url).toBe('http://127.0.0.1:8737/mcp');
+    expect(info.serverUrlTemplate).toContain('{server}');
+    expect(info.tokenSource).toBe('keyring');
+    expect(info.tokenHint).toMatch(HINT);
+    expect(JSON.stringify(info)).not.toContain(MOCK_TOKEN);
+  });
+
+  it('stopped has no URLs and says why', async () => {
+    const info = await createMockBackend('demo', { gateway: 'stopped' }).gatewayInfo();
+    expect(info).toMatchObject({ url: null, serverUrlTemplate: null, error: GATEWAY_PORT_IN_USE });
+    expect(info.addr).toBe('127.0.0.1:8737');
+  });
+
+  it('rotate makes a new hint and changes nothing else', async () => {
+    const backend = createMockBackend('demo');
+    const before = await backend.gatewayInfo();
+    const after = await backend.rotateToken();
+    expect(after.tokenHint).toMatch(HINT);
+    expect(after.tokenHint).not.toBe(before.tokenHint);
+    expect({ ...after, tokenHint: '' }).toEqual({ ...before, tokenHint: '' });
+    await expect(backend.gatewayInfo()).resolves.toEqual(after);
+  });
+
+  it.each([
+    ['flag', '--token'],
+    ['env', '$GATEHOUSE_TOKEN'],
+  ] as const)('refuses to rotate a token from %s', async (gateway, origin) => {
+    const backend = createMockBackend('demo', { gateway });
+    const before = await backend.gatewayInfo();
+    expect(before.tokenSource).toBe(gateway);
+    const err: unknown = await backend.rotateToken().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).kind).toBe('TokenNotRotatable');
+    expect((err as ApiError).message).toContain(origin);
+    await expect(backend.gatewayInfo()).resolves.toEqual(before);
+  });
+
+  it('counts token copies', async () => {
+    const backend = createMockBackend('demo');
+    expect(backend.tokenCopies).toBe(0);
+    await backend.copyToken();
+    await backend.copyToken();
+    expect(backend.tokenCopies).toBe(2);
+  });
+
+  it('failGatewayWith makes every gateway call reject until cleared', async () => {
+    const backend = createMockBackend('demo');
+    backend.failGatewayWith(new ApiError('Internal', 'core gone'));
+    for (const call of [backend.gatewayInfo(), backend.copyToken(), backend.rotateToken()]) {
+      const err: unknown = await call.catch((e: unknown) => e);
+      expect((err as ApiError).message).toBe('core gone');
+    }
+    expect(backend.tokenCopies).toBe(0);
+    await expect(backend.listServers()).resolves.toHaveLength(4);
+    backend.failGatewayWith(null);
+    await expect(backend.gatewayInfo()).resolves.toEqual(MOCK_GATEWAY);
+  });
+
+  it('the error scenario rejects gateway_info', async () => {
+    const err: unknown = await createMockBackend('demo', { gateway: 'error' })
+      .gatewayInfo()
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+  });
+
+  it('setGateway replaces the state, and callers get copies', async () => {
+    const backend = createMockBackend('demo');
+    backend.setGateway({ ...MOCK_GATEWAY, tokenSource: 'env' });
+    const first = await backend.gatewayInfo();
+    expect(first.tokenSource).toBe('env');
+    first.tokenHint = 'tampered';
+    expect((await backend.gatewayInfo()).tokenHint).toBe(MOCK_GATEWAY.tokenHint);
   });
 });

@@ -2,13 +2,23 @@
 //
 // Used by unit tests and by `npm run dev` / `vite preview` in a plain browser.
 // Pick a scenario with the URL query `?mock=empty|demo|failed|many|error|live`
-// (default: demo).
+// (default: demo), and the gateway's with `?gateway=running|stopped|flag|env|error`
+// (default: running).
 
 import { ApiError, SERVERS_CHANGED } from './api';
-import type { AppInfo, LogLineView, LogStream, ServerState, ServerView, ToolView } from './api';
+import type {
+  AppInfo,
+  GatewayInfo,
+  LogLineView,
+  LogStream,
+  ServerState,
+  ServerView,
+  TokenSource,
+  ToolView,
+} from './api';
 
 export { ApiError, SERVERS_CHANGED };
-export type { AppInfo, LogLineView, LogStream, ServerState, ServerView, ToolView };
+export type { AppInfo, GatewayInfo, LogLineView, LogStream, ServerState, ServerView, TokenSource, ToolView };
 
 export const MOCK_SCENARIOS = ['empty', 'demo', 'failed', 'many', 'error', 'live'] as const;
 export type MockScenario = (typeof MOCK_SCENARIOS)[number];
@@ -381,6 +391,60 @@ export function scenarioLogs(
   return out;
 }
 
+// ---------------------------------------------------------------------------
+// Gateway
+
+export const GATEWAY_SCENARIOS = ['running', 'stopped', 'flag', 'env', 'error'] as const;
+export type GatewayScenario = (typeof GATEWAY_SCENARIOS)[number];
+
+/** The token of every fresh mock backend (fake, of course). */
+export const MOCK_TOKEN = '3f9a0d6be1c84f27a95e3b10c7d2e86f4a1b9c05d3e7f2a86b4c0d9e15a7c21b';
+
+/** How the Rust side masks a token: first 4 and last 4 characters. */
+export function maskToken(token: string): string {
+  return `${token.slice(0, 4)}…${token.slice(-4)}`;
+}
+
+export const MOCK_GATEWAY: GatewayInfo = {
+  url: 'http://127.0.0.1:8737/mcp',
+  addr: '127.0.0.1:8737',
+  error: null,
+  tokenSource: 'keyring',
+  tokenHint: maskToken(MOCK_TOKEN),
+  serverUrlTemplate: 'http://127.0.0.1:8737/mcp/{server}',
+};
+
+export const GATEWAY_PORT_IN_USE =
+  'port 8737 on 127.0.0.1 is in use by another program; stop it, or set another `addr` under `[gateway]` in gatehouse.toml';
+
+/** The gateway as `gateway_info` reports it in each scenario (`error` rejects instead). */
+export function scenarioGateway(scenario: GatewayScenario): GatewayInfo {
+  switch (scenario) {
+    case 'running':
+    case 'error':
+      return { ...MOCK_GATEWAY };
+    case 'stopped':
+      return { ...MOCK_GATEWAY, url: null, serverUrlTemplate: null, error: GATEWAY_PORT_IN_USE };
+    case 'flag':
+      return { ...MOCK_GATEWAY, tokenSource: 'flag' };
+    case 'env':
+      return { ...MOCK_GATEWAY, tokenSource: 'env' };
+  }
+}
+
+/** A fresh 64-hex-digit token (not cryptographically random: it is a mock). */
+function randomToken(): string {
+  let out = '';
+  for (let i = 0; i < 64; i++) out += Math.floor(Math.random() * 16).toString(16);
+  return out;
+}
+
+const TOKEN_ORIGIN: Record<TokenSource, string> = {
+  keyring: 'the keyring',
+  flag: '--token',
+  env: '$GATEHOUSE_TOKEN',
+};
+
 /** Tools a server offers once the mock has (re)started it. */
 const TOOLS_AFTER_START: Record<string, ToolView[]> = {
   git: [tool('git_status', 'Git status', 'Show the working tree status.', true, false)],
@@ -398,6 +462,8 @@ export interface MockBackendOptions {
   startupMs?: number;
   /** How long `stopServer` takes; the server is `stopping` meanwhile (default 400 ms). */
   shutdownMs?: number;
+  /** What `gateway_info` reports (default: running). */
+  gateway?: GatewayScenario;
 }
 
 export interface MockBackend {
@@ -408,6 +474,15 @@ export interface MockBackend {
   stopServer(name: string): Promise<void>;
   restartServer(name: string): Promise<void>;
   serverLogs(name: string): Promise<LogLineView[]>;
+  gatewayInfo(): Promise<GatewayInfo>;
+  copyToken(): Promise<void>;
+  rotateToken(): Promise<GatewayInfo>;
+  /** Test hook: replace what `gateway_info` reports (the token hint included). */
+  setGateway(info: GatewayInfo): void;
+  /** Test hook: make the next gateway calls (info, copy, rotate) reject with this error (null to clear). */
+  failGatewayWith(error: ApiError | null): void;
+  /** How many times `copy_token` succeeded. */
+  readonly tokenCopies: number;
   /** Test hook: append a log line, as if the server (or Gatehouse) had written it. */
   log(name: string, stream: LogStream, text: string): void;
   /** Test hook: replace the server list and notify subscribers, like the Rust side would. */
@@ -423,7 +498,13 @@ export function createMockBackend(
   scenario: MockScenario = 'demo',
   options: MockBackendOptions = {},
 ): MockBackend {
-  const { latencyMs = 0, tickMs = 1500, startupMs = 600, shutdownMs = 400 } = options;
+  const {
+    latencyMs = 0,
+    tickMs = 1500,
+    startupMs = 600,
+    shutdownMs = 400,
+    gateway: gatewayScenario = 'running',
+  } = options;
   const now = Date.now();
   let servers = scenarioServers(scenario, now);
   const logs = scenarioLogs(scenario, now, servers);
@@ -439,6 +520,12 @@ export function createMockBackend(
           `Could not read ${MOCK_APP_INFO.configPath}: permission denied (os error 13)`,
         )
       : null;
+  let gateway = scenarioGateway(gatewayScenario);
+  let gatewayFailure: ApiError | null =
+    gatewayScenario === 'error'
+      ? new ApiError('Internal', 'the gateway did not report its state: core is shutting down')
+      : null;
+  let tokenCopies = 0;
   const subscribers = new Set<(servers: ServerView[]) => void>();
   let timer: ReturnType<typeof setInterval> | null = null;
   let step = 0;
@@ -573,6 +660,39 @@ export function createMockBackend(
         existing(name);
         return clone(logs.get(name) ?? []);
       }),
+    gatewayInfo: () =>
+      settle(() => {
+        if (gatewayFailure) throw gatewayFailure;
+        return clone(gateway);
+      }),
+    copyToken: () =>
+      settle(() => {
+        if (gatewayFailure) throw gatewayFailure;
+        tokenCopies++;
+      }),
+    rotateToken: () =>
+      settle(() => {
+        if (gatewayFailure) throw gatewayFailure;
+        if (gateway.tokenSource !== 'keyring') {
+          throw new ApiError(
+            'TokenNotRotatable',
+            `the token comes from ${TOKEN_ORIGIN[gateway.tokenSource]}, not the keyring; change it there and restart Gatehouse`,
+          );
+        }
+        let hint = gateway.tokenHint;
+        while (hint === gateway.tokenHint) hint = maskToken(randomToken());
+        gateway = { ...gateway, tokenHint: hint };
+        return clone(gateway);
+      }),
+    setGateway: (info) => {
+      gateway = clone(info);
+    },
+    failGatewayWith: (error) => {
+      gatewayFailure = error;
+    },
+    get tokenCopies() {
+      return tokenCopies;
+    },
     log,
     emit,
     failWith: (error) => {
@@ -592,9 +712,18 @@ export function scenarioFromUrl(search: string): MockScenario {
     : 'demo';
 }
 
-const instance = createMockBackend(
-  scenarioFromUrl(typeof location === 'undefined' ? '' : location.search),
-);
+/** Gateway scenario from `?gateway=…` in the page URL; unknown or missing means "running". */
+export function gatewayScenarioFromUrl(search: string): GatewayScenario {
+  const wanted = new URLSearchParams(search).get('gateway');
+  return (GATEWAY_SCENARIOS as readonly string[]).includes(wanted ?? '')
+    ? (wanted as GatewayScenario)
+    : 'running';
+}
+
+const search = typeof location === 'undefined' ? '' : location.search;
+const instance = createMockBackend(scenarioFromUrl(search), {
+  gateway: gatewayScenarioFromUrl(search),
+});
 
 /** Mock of `list_servers`. */
 export const listServers = (): Promise<ServerView[]> => instance.listServers();
@@ -611,3 +740,9 @@ export const stopServer = (name: string): Promise<void> => instance.stopServer(n
 export const restartServer = (name: string): Promise<void> => instance.restartServer(name);
 /** Mock of `server_logs`. */
 export const serverLogs = (name: string): Promise<LogLineView[]> => instance.serverLogs(name);
+/** Mock of `gateway_info`. */
+export const gatewayInfo = (): Promise<GatewayInfo> => instance.gatewayInfo();
+/** Mock of `copy_token` (copies nothing: there is no real token). */
+export const copyToken = (): Promise<void> => instance.copyToken();
+/** Mock of `rotate_token`. */
+export const rotateToken = (): Promise<GatewayInfo> => instance.rotateToken();

@@ -11,15 +11,18 @@ vi.mock('@tauri-apps/api/event', () => ({ listen }));
 import {
   ApiError,
   appInfo,
+  copyToken,
+  gatewayInfo,
   listServers,
   onServersChanged,
   restartServer,
+  rotateToken,
   serverLogs,
   startServer,
   stopServer,
   toApiError,
 } from './api';
-import type { LogLineView, ServerView } from './api';
+import type { GatewayInfo, LogLineView, ServerView } from './api';
 
 const SAMPLE: ServerView[] = [
   {
@@ -119,6 +122,63 @@ describe('server control commands', () => {
     const bare = await rejection(fn('notes'));
     expect(bare.kind).toBe('Unknown');
     expect(bare.message).toBe('command stop_server not allowed');
+  });
+});
+
+describe('gateway commands', () => {
+  const INFO: GatewayInfo = {
+    url: 'http://127.0.0.1:8737/mcp',
+    addr: '127.0.0.1:8737',
+    error: null,
+    tokenSource: 'keyring',
+    tokenHint: '3f9a…c21b',
+    serverUrlTemplate: 'http://127.0.0.1:8737/mcp/{server}',
+  };
+
+  it('gatewayInfo invokes gateway_info without arguments and returns the payload', async () => {
+    invoke.mockResolvedValueOnce(INFO);
+    await expect(gatewayInfo()).resolves.toEqual(INFO);
+    expect(invoke).toHaveBeenCalledTimes(1);
+    expect(invoke.mock.calls[0]?.[0]).toBe('gateway_info');
+    expect(invoke.mock.calls[0]?.[1]).toBeUndefined();
+  });
+
+  it('gatewayInfo passes a not-running gateway through unchanged', async () => {
+    const down: GatewayInfo = { ...INFO, url: null, serverUrlTemplate: null, error: 'port 8737 on 127.0.0.1 is in use' };
+    invoke.mockResolvedValueOnce(down);
+    await expect(gatewayInfo()).resolves.toEqual(down);
+  });
+
+  it('copyToken invokes copy_token without arguments and resolves to undefined', async () => {
+    invoke.mockResolvedValueOnce(null);
+    await expect(copyToken()).resolves.toBeUndefined();
+    expect(invoke).toHaveBeenCalledTimes(1);
+    expect(invoke.mock.calls[0]?.[0]).toBe('copy_token');
+    expect(invoke.mock.calls[0]?.[1]).toBeUndefined();
+  });
+
+  it('rotateToken invokes rotate_token without arguments and returns the new state', async () => {
+    const next = { ...INFO, tokenHint: '77aa…0e1f' };
+    invoke.mockResolvedValueOnce(next);
+    await expect(rotateToken()).resolves.toEqual(next);
+    expect(invoke.mock.calls[0]?.[0]).toBe('rotate_token');
+    expect(invoke.mock.calls[0]?.[1]).toBeUndefined();
+  });
+
+  it.each([
+    ['gatewayInfo', gatewayInfo],
+    ['copyToken', copyToken],
+    ['rotateToken', rotateToken],
+  ] as const)('%s normalises rejections', async (_label, fn) => {
+    invoke.mockRejectedValueOnce({ kind: 'Keyring', message: 'the keyring is locked' });
+    const err = await rejection(fn());
+    expect(err.kind).toBe('Keyring');
+    expect(err.message).toBe('the keyring is locked');
+
+    invoke.mockRejectedValueOnce('command rotate_token not allowed');
+    const bare = await rejection(fn());
+    expect(bare.kind).toBe('Unknown');
+    expect(bare.message).toBe('command rotate_token not allowed');
   });
 });
 

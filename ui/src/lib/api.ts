@@ -62,6 +62,25 @@ export interface AppInfo {
   logsDir: string;
 }
 
+/** Where the gateway's bearer token comes from. Only a keyring token can be rotated. */
+export type TokenSource = 'keyring' | 'flag' | 'env';
+
+/** The loopback MCP endpoint (the gateway) as the Settings view shows it. */
+export interface GatewayInfo {
+  /** e.g. "http://127.0.0.1:8737/mcp"; null when the gateway is not running. */
+  url: string | null;
+  /** The address it listens on, e.g. "127.0.0.1:8737" (the configured one when not running). */
+  addr: string;
+  /** Why it is not running (a sentence), else null. */
+  error: string | null;
+  /** `keyring`, `flag` (`--token`) or `env` (`$GATEHOUSE_TOKEN`). */
+  tokenSource: TokenSource;
+  /** The token masked for display, e.g. "3f9a…c21b"; never the whole token. */
+  tokenHint: string;
+  /** Per-server endpoint, e.g. "http://127.0.0.1:8737/mcp/{server}"; null when not running. */
+  serverUrlTemplate: string | null;
+}
+
 /** Name of the event the Rust side emits whenever any server changes. */
 export const SERVERS_CHANGED = 'servers-changed';
 
@@ -119,7 +138,7 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 }
 
 /** A command with no result (Tauri resolves those with `null`); resolves to undefined. */
-async function act(cmd: string, args: Record<string, unknown>): Promise<void> {
+async function act(cmd: string, args?: Record<string, unknown>): Promise<void> {
   await call<unknown>(cmd, args);
 }
 
@@ -151,6 +170,27 @@ export function restartServer(name: string): Promise<void> {
 /** The server's last (up to 1000) log lines, oldest first (`server_logs`). */
 export function serverLogs(name: string): Promise<LogLineView[]> {
   return call<LogLineView[]>('server_logs', { name });
+}
+
+/** The gateway's address, status and masked token (`gateway_info`). */
+export function gatewayInfo(): Promise<GatewayInfo> {
+  return call<GatewayInfo>('gateway_info');
+}
+
+/**
+ * Put the gateway token on the clipboard (`copy_token`). The Rust side does
+ * the copying, so the token itself never enters the web view.
+ */
+export function copyToken(): Promise<void> {
+  return act('copy_token');
+}
+
+/**
+ * Replace the keyring token with a new one (`rotate_token`) and return the new
+ * state. Clients configured with the old token stop working until updated.
+ */
+export function rotateToken(): Promise<GatewayInfo> {
+  return call<GatewayInfo>('rotate_token');
 }
 
 /** Subscribe to `servers-changed` (full snapshot each time); resolves to an unlisten function. */

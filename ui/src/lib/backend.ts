@@ -3,9 +3,18 @@
 
 import * as tauri from './api';
 import * as mock from './api.mock';
-import type { AppInfo, LogLineView, ServerView } from './api';
+import type { AppInfo, GatewayInfo, LogLineView, ServerView } from './api';
 
-export type { AppInfo, LogLineView, LogStream, ServerState, ServerView, ToolView } from './api';
+export type {
+  AppInfo,
+  GatewayInfo,
+  LogLineView,
+  LogStream,
+  ServerState,
+  ServerView,
+  TokenSource,
+  ToolView,
+} from './api';
 export { ApiError } from './api';
 
 export interface Backend {
@@ -16,6 +25,9 @@ export interface Backend {
   stopServer(name: string): Promise<void>;
   restartServer(name: string): Promise<void>;
   serverLogs(name: string): Promise<LogLineView[]>;
+  gatewayInfo(): Promise<GatewayInfo>;
+  copyToken(): Promise<void>;
+  rotateToken(): Promise<GatewayInfo>;
 }
 
 /** True inside a Tauri webview (the IPC bridge is injected before our scripts run). */

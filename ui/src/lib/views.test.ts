@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_VIEW, hashOfView, isView, VIEWS, viewFromHash } from './views';
+
+describe('views', () => {
+  it('lists Servers first, and it is the default', () => {
+    expect(VIEWS.map((v) => v.id)).toEqual(['servers', 'settings']);
+    expect(DEFAULT_VIEW).toBe('servers');
+  });
+
+  it('reads the view from the URL fragment', () => {
+    expect(viewFromHash('#settings')).toBe('settings');
+    expect(viewFromHash('#/settings')).toBe('settings');
+    expect(viewFromHash('#servers')).toBe('servers');
+  });
+
+  it('falls back to the default for anything else', () => {
+    for (const hash of ['', '#', '#Settings', '#clients', '#settings/x', 'settings?']) {
+      expect(viewFromHash(hash)).toBe('servers');
+    }
+  });
+
+  it('round-trips every view through its fragment', () => {
+    for (const { id } of VIEWS) expect(viewFromHash(hashOfView(id))).toBe(id);
+    expect(hashOfView('servers')).toBe('');
+    expect(hashOfView('settings')).toBe('#/settings');
+  });
+
+  it('knows its own ids only', () => {
+    expect(isView('settings')).toBe(true);
+    expect(isView('activity')).toBe(false);
+  });
+});
