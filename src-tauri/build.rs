@@ -11,6 +11,9 @@ fn main() {
             "stop_server",
             "restart_server",
             "server_logs",
+            "gateway_info",
+            "copy_token",
+            "rotate_token",
         ]));
     if let Err(err) = tauri_build::try_build(attributes) {
         panic!("tauri-build failed: {err:#}");

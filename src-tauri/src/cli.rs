@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Gatehouse runs your local MCP servers for all of your AI clients.
 ///
@@ -27,6 +27,9 @@ pub struct Cli {
     #[arg(long)]
     pub open: bool,
 
+    #[command(flatten)]
+    pub gateway: GatewayArgs,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -40,10 +43,38 @@ pub enum LogFormatArg {
     Json,
 }
 
+/// The MCP endpoint's flags, for the tray app and `serve`.
+#[derive(Debug, Clone, Args)]
+pub struct GatewayArgs {
+    /// Where the MCP endpoint listens [default: `[gateway] addr` in gatehouse.toml, else 127.0.0.1:8737]
+    #[arg(long, env = "GATEHOUSE_ADDR", value_name = "IP:PORT")]
+    pub addr: Option<std::net::SocketAddr>,
+
+    /// Allow a non-loopback --addr (other machines could then reach your MCP servers)
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// The bearer token clients must send [default: $GATEHOUSE_TOKEN, else the one in the OS keyring]
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the core headless: servers, no tray, no window, no webview
-    Serve,
+    /// Run the core headless: servers and the MCP endpoint, no tray, no window
+    Serve {
+        #[command(flatten)]
+        gateway: GatewayArgs,
+    },
+    /// A stdio MCP server that relays to the running Gatehouse, for clients that only launch processes
+    Bridge {
+        /// Relay to this one server (original tool names) instead of all of them
+        #[arg(long, value_name = "NAME")]
+        server: Option<String>,
+    },
+    /// Show or rotate the MCP endpoint's bearer token
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Run the built-in demo MCP server (a notes store) on stdin/stdout
     DemoServer,
     /// Inspect the configured MCP servers
@@ -136,6 +167,18 @@ pub enum ServerCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print the token clients must send (`Authorization: Bearer TOKEN`), and the endpoint
+    Show {
+        /// Print `{token, url, source}` as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace the token in the keyring; the running Gatehouse wants the new one at once
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]

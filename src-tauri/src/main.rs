@@ -6,13 +6,17 @@
 //! - `logging`: stderr and rotating-file logging.
 //! - `serve`: `gatehouse serve`, the headless core.
 //! - `report`: text and JSON output of the listing commands.
+//! - `bridge`: `gatehouse bridge`: finds or starts Gatehouse, then relays stdio.
+//! - `token`: `gatehouse token show | rotate`.
 //! - `app`: the Tauri shell: tray, windows, commands.
 
 mod app;
+mod bridge;
 mod cli;
 mod logging;
 mod report;
 mod serve;
+mod token;
 
 use std::process::ExitCode;
 
@@ -22,7 +26,7 @@ use gatehouse_core::config::{self, Config, LogFormat, Paths, ProjectDirsSource};
 use gatehouse_core::doctor;
 use gatehouse_secrets::SecretStore;
 
-use crate::cli::{Cli, Command, LogFormatArg, SecretCommand, ServerCommand};
+use crate::cli::{Cli, Command, GatewayArgs, LogFormatArg, SecretCommand, ServerCommand};
 use crate::logging::LogOptions;
 
 fn main() -> ExitCode {
@@ -47,13 +51,38 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         None => {
             let (config, first_run) = config::load_or_init(&paths.config_file)?;
             let _guard = init_logging(&cli, &config, Some(&paths))?;
-            app::run(paths, &config, cli.open || first_run, runtime()?)?;
+            app::run(
+                paths,
+                &config,
+                &gateway_request(&cli.gateway),
+                cli.open || first_run,
+                runtime()?,
+            )?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Serve) => {
+        Some(Command::Serve { gateway }) => {
             let (config, _) = config::load_or_init(&paths.config_file)?;
             let _guard = init_logging(&cli, &config, Some(&paths))?;
-            runtime()?.block_on(serve::run(paths, &config))?;
+            runtime()?.block_on(serve::run(paths, &config, &gateway_request(gateway)))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Bridge { server }) => {
+            // stdout carries MCP only; logs go to stderr, quietly by default.
+            let filter = cli.log_level.as_deref().unwrap_or("warn");
+            let _guard = logging::init(&LogOptions {
+                filter,
+                format: log_format(&cli, &Config::default()),
+                file_dir: None,
+            })?;
+            runtime()?.block_on(bridge::run(
+                &paths,
+                cli.config.as_deref(),
+                server.as_deref(),
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Token(command)) => {
+            runtime()?.block_on(token::run(command, &paths))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::DemoServer) => {
@@ -99,6 +128,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+    }
+}
+
+fn gateway_request(args: &GatewayArgs) -> gatehouse_core::GatewayRequest {
+    gatehouse_core::GatewayRequest {
+        addr: args.addr,
+        allow_remote: args.allow_remote,
+        token: args.token.clone(),
     }
 }
 

@@ -1,15 +1,20 @@
 //! `gatehouse serve`: the core without any GUI. Runs until Ctrl-C or SIGTERM.
 
-use gatehouse_core::Core;
 use gatehouse_core::config::{Config, Paths};
+use gatehouse_core::{Core, GatewayRequest};
 
 /// Runs the core until the process is asked to stop, then stops every
 /// server gracefully.
-pub async fn run(paths: Paths, config: &Config) -> anyhow::Result<()> {
+pub async fn run(paths: Paths, config: &Config, gateway: &GatewayRequest) -> anyhow::Result<()> {
     // Before anything starts: a signal that arrives during start-up must
     // still get the graceful stop, not the default "die at once".
     let mut signals = ShutdownSignals::install()?;
-    let core = Core::start(paths, config)?;
+    let core = Core::start(paths, config, gateway)?;
+    // Headless, the endpoint is the point: without it, say why and stop.
+    if let Some(error) = core.gateway_error().map(str::to_owned) {
+        core.shutdown().await;
+        anyhow::bail!("{error}");
+    }
     tracing::info!(
         config = %core.paths().config_file.display(),
         "Gatehouse is running headless; press Ctrl-C to stop"

@@ -132,3 +132,43 @@ test('a server that fails shows as failed with its reason, and the others still 
     await waitForExit();
   }
 });
+
+test('settings: the endpoint address, a masked token, copy and rotate', async () => {
+  // A free port, so the test never depends on 8737 being free.
+  const driver = await launch(['--addr', '127.0.0.1:0']);
+  try {
+    await stateOf(driver, 'demo', 'running');
+    await driver.findElement(By.css('[data-view="settings"]')).click();
+    const url = await driver.wait(until.elementLocated(By.css('#settings .gateway-url')), 10_000);
+    await driver.wait(async () => /^http:\/\/127\.0\.0\.1:\d+\/mcp$/.test((await url.getText()).trim()), 10_000,
+      'the endpoint URL never showed');
+    const shown = (await url.getText()).trim();
+    const cli = () => JSON.parse(execFileSync(app, ['token', 'show', '--json'], { encoding: 'utf8' }));
+    const before = cli();
+    assert.equal(before.url, shown, 'the window shows the address the endpoint listens on');
+
+    // Only the ends of the token are ever in the window.
+    const hint = await driver.findElement(By.css('#settings .token-hint'));
+    const masked = (await hint.getText()).trim();
+    assert.equal(masked, `${before.token.slice(0, 4)}…${before.token.slice(-4)}`);
+    const page = await driver.executeScript('return document.body.textContent');
+    assert.ok(!page.includes(before.token), 'the whole token is nowhere in the page');
+
+    await driver.findElement(By.css('#settings .action-copy-token')).click();
+    await driver.wait(async () => /Copied/.test(await driver.executeScript('return document.body.textContent')),
+      5_000, 'no confirmation after copying');
+    await screenshot(driver, 'settings');
+
+    await driver.findElement(By.css('#settings .action-rotate-token')).click();
+    const confirm = await driver.wait(until.elementLocated(By.css('#settings .action-confirm-rotate')), 5_000);
+    await screenshot(driver, 'settings-rotate');
+    await confirm.click();
+    await driver.wait(async () => (await hint.getText()).trim() !== masked, 10_000, 'the hint never changed');
+    const after = cli();
+    assert.notEqual(after.token, before.token, 'the running Gatehouse uses a new token');
+    assert.equal((await hint.getText()).trim(), `${after.token.slice(0, 4)}…${after.token.slice(-4)}`);
+  } finally {
+    await driver.quit();
+    await waitForExit();
+  }
+});

@@ -4,7 +4,7 @@
 use tauri::State;
 
 use crate::app::AppState;
-use crate::app::dto::{self, AppInfo, LogLineView, ServerView};
+use crate::app::dto::{self, AppInfo, GatewayInfoView, LogLineView, ServerView};
 use crate::app::error::IpcError;
 
 /// Every configured server and its live state.
@@ -45,4 +45,37 @@ pub fn server_logs(state: State<'_, AppState>, name: String) -> Result<Vec<LogLi
         .server_logs(&name)
         .ok_or_else(|| IpcError::NoSuchServer(format!("there is no server `{name}`")))?;
     Ok(dto::log_lines(&lines))
+}
+
+/// The MCP endpoint: address, state, and the token's source and hint.
+#[tauri::command]
+pub fn gateway_info(state: State<'_, AppState>) -> GatewayInfoView {
+    dto::gateway_info(&state.core.gateway_info())
+}
+
+/// Puts the token on the clipboard from here, so it never enters the web
+/// view.
+#[tauri::command]
+pub fn copy_token(app: tauri::AppHandle, state: State<'_, AppState>) -> Result<(), IpcError> {
+    use tauri_plugin_clipboard_manager::ClipboardExt;
+
+    let token = state.core.gateway_token().ok_or_else(|| {
+        IpcError::NoToken(
+            state
+                .core
+                .gateway_error()
+                .unwrap_or("the MCP endpoint has no token")
+                .to_owned(),
+        )
+    })?;
+    app.clipboard()
+        .write_text(token.expose())
+        .map_err(|err| IpcError::Clipboard(format!("cannot use the clipboard: {err}")))
+}
+
+/// A new keyring token; clients need it from the next request on.
+#[tauri::command]
+pub fn rotate_token(state: State<'_, AppState>) -> Result<GatewayInfoView, IpcError> {
+    let info = state.core.rotate_token()?;
+    Ok(dto::gateway_info(&info))
 }

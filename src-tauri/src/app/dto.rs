@@ -4,6 +4,7 @@
 
 use std::time::UNIX_EPOCH;
 
+use gatehouse_core::GatewayInfo;
 use gatehouse_core::config::Paths;
 use gatehouse_core::supervisor::{LogLine, ServerStatus, ToolInfo};
 use serde::Serialize;
@@ -109,4 +110,27 @@ pub fn log_lines(lines: &[LogLine]) -> Vec<LogLineView> {
             text: line.text.clone(),
         })
         .collect()
+}
+
+/// The MCP endpoint, for the Settings view.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GatewayInfoView {
+    url: Option<String>,
+    addr: String,
+    error: Option<String>,
+    token_source: &'static str,
+    token_hint: String,
+    server_url_template: Option<String>,
+}
+
+pub fn gateway_info(info: &GatewayInfo) -> GatewayInfoView {
+    GatewayInfoView {
+        url: info.url.clone(),
+        addr: info.addr.to_string(),
+        error: info.error.clone(),
+        token_source: info.token_source.as_str(),
+        token_hint: info.token_hint.clone(),
+        server_url_template: info.url.as_ref().map(|url| format!("{url}/{{server}}")),
+    }
 }

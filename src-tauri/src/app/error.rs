@@ -9,12 +9,28 @@ pub enum IpcError {
     /// The server named in the request is not configured.
     #[error("{0}")]
     NoSuchServer(String),
+    /// The token comes from `--token` or `$GATEHOUSE_TOKEN`.
+    #[error("{0}")]
+    TokenNotRotatable(String),
+    /// The keyring failed.
+    #[error("{0}")]
+    Keyring(String),
+    /// There is no token (the endpoint could not get one).
+    #[error("{0}")]
+    NoToken(String),
+    /// The clipboard could not be written.
+    #[error("{0}")]
+    Clipboard(String),
 }
 
 impl IpcError {
     fn kind(&self) -> &'static str {
         match self {
             IpcError::NoSuchServer(_) => "NoSuchServer",
+            IpcError::TokenNotRotatable(_) => "TokenNotRotatable",
+            IpcError::Keyring(_) => "Keyring",
+            IpcError::NoToken(_) => "NoToken",
+            IpcError::Clipboard(_) => "Clipboard",
         }
     }
 }
@@ -34,6 +50,16 @@ impl From<ControlError> for IpcError {
             ControlError::NoSuchServer(_) => IpcError::NoSuchServer(err.to_string()),
             // `ControlError` is non-exhaustive; new kinds get a variant here.
             _ => IpcError::NoSuchServer(err.to_string()),
+        }
+    }
+}
+
+impl From<gatehouse_core::token::TokenError> for IpcError {
+    fn from(err: gatehouse_core::token::TokenError) -> IpcError {
+        use gatehouse_core::token::TokenError;
+        match err {
+            TokenError::NotRotatable(_) => IpcError::TokenNotRotatable(err.to_string()),
+            _ => IpcError::Keyring(err.to_string()),
         }
     }
 }

@@ -37,6 +37,7 @@ const SERVERS_CHANGED: &str = "servers-changed";
 pub fn run(
     paths: Paths,
     config: &Config,
+    gateway: &gatehouse_core::GatewayRequest,
     open_window: bool,
     runtime: tokio::runtime::Runtime,
 ) -> anyhow::Result<()> {
@@ -51,6 +52,7 @@ pub fn run(
     let started: Arc<OnceLock<Arc<Core>>> = Arc::default();
     let setup_started = started.clone();
     let config = config.clone();
+    let gateway = gateway.clone();
 
     let app = tauri::Builder::default()
         // First, so a second launch exits before doing anything else.
@@ -65,9 +67,13 @@ pub fn run(
             commands::stop_server,
             commands::restart_server,
             commands::server_logs,
+            commands::gateway_info,
+            commands::copy_token,
+            commands::rotate_token,
         ])
+        .plugin(tauri_plugin_clipboard_manager::init())
         .setup(move |app| {
-            let core = Arc::new(Core::start(paths, &config)?);
+            let core = Arc::new(Core::start(paths, &config, &gateway)?);
             setup_started.get_or_init(|| core.clone());
             app.manage(AppState { core });
             tray::create(app.handle())?;

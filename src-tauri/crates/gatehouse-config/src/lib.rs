@@ -25,7 +25,7 @@ mod schema;
 use std::path::Path;
 
 pub use crate::error::{Error, Location, Result};
-pub use crate::model::{Config, LogFormat, LogSettings, ServerName, ServerSpec};
+pub use crate::model::{Config, GatewaySettings, LogFormat, LogSettings, ServerName, ServerSpec};
 pub use crate::paths::{Paths, ProjectDirsSource};
 
 /// The config written on first run: the built-in demo server, and comments
@@ -43,6 +43,13 @@ pub const DEFAULT_CONFIG: &str = r#"# Gatehouse configuration.
 # One of: error, warn, info, debug, trace (or a tracing filter such as
 # "info,gatehouse_supervisor=debug"). `--log-level` and $GATEHOUSE_LOG win.
 level = "info"
+
+[gateway]
+# Where AI clients reach your servers: http://ADDR/mcp (every server) and
+# http://ADDR/mcp/NAME (one server). Loopback only unless `--allow-remote`.
+# `--addr` and $GATEHOUSE_ADDR win. The bearer token is in your OS keyring:
+# `gatehouse token show`.
+addr = "127.0.0.1:8737"
 
 # The built-in demo server: a small notes store, so there is something to try.
 # `command = "gatehouse"` always means this Gatehouse executable itself.

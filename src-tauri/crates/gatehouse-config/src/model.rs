@@ -19,8 +19,21 @@ pub const MAX_SERVER_NAME_LEN: usize = 64;
 pub struct Config {
     /// Logging settings from the `[log]` table.
     pub log: LogSettings,
+    /// The `[gateway]` table.
+    pub gateway: GatewaySettings,
     /// The configured servers, sorted by name.
     pub servers: Vec<ServerSpec>,
+}
+
+/// The `[gateway]` table: the MCP endpoint. `None` means "not set in the
+/// file".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GatewaySettings {
+    /// Where the endpoint listens, e.g. `127.0.0.1:8737`.
+    pub addr: Option<std::net::SocketAddr>,
+    /// Browser origins allowed besides the endpoint's own, each
+    /// `scheme://host:port`.
+    pub allowed_origins: Vec<String>,
 }
 
 /// The `[log]` table. `None` means "not set in the file".
@@ -156,6 +169,8 @@ pub(crate) fn validate(path: &Path, text: &str, file: schema::ConfigFile) -> Res
         None => None,
     };
 
+    let gateway = validate_gateway(file.gateway, &invalid)?;
+
     let mut servers = Vec::with_capacity(file.servers.len());
     for (name, entry) in file.servers {
         let name_span = name.span();
@@ -164,7 +179,48 @@ pub(crate) fn validate(path: &Path, text: &str, file: schema::ConfigFile) -> Res
     }
     Ok(Config {
         log: LogSettings { level, format },
+        gateway,
         servers,
+    })
+}
+
+fn validate_gateway(
+    section: schema::GatewaySection,
+    invalid: &impl Fn(std::ops::Range<usize>, String) -> Error,
+) -> Result<GatewaySettings> {
+    let addr = match section.addr {
+        Some(addr) => {
+            let span = addr.span();
+            let text = addr.into_inner();
+            Some(text.parse().map_err(|_| {
+                invalid(
+                    span,
+                    format!("`gateway.addr` must be an IP address and port like `127.0.0.1:8737`, not `{text}`"),
+                )
+            })?)
+        }
+        None => None,
+    };
+    let mut allowed_origins = Vec::new();
+    for origin in section.allowed_origins {
+        let span = origin.span();
+        let origin = origin.into_inner();
+        let well_formed = origin.split_once("://").is_some_and(|(scheme, rest)| {
+            matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.contains('/')
+        });
+        if !well_formed {
+            return Err(invalid(
+                span,
+                format!(
+                    "`{origin}` is not an origin; write it as `http://host:port` or `https://host:port`"
+                ),
+            ));
+        }
+        allowed_origins.push(origin);
+    }
+    Ok(GatewaySettings {
+        addr,
+        allowed_origins,
     })
 }
 

@@ -14,6 +14,8 @@ pub(crate) struct ConfigFile {
     #[serde(default)]
     pub(crate) log: LogSection,
     #[serde(default)]
+    pub(crate) gateway: GatewaySection,
+    #[serde(default)]
     pub(crate) servers: BTreeMap<Spanned<String>, ServerEntry>,
 }
 
@@ -22,6 +24,14 @@ pub(crate) struct ConfigFile {
 pub(crate) struct LogSection {
     pub(crate) level: Option<Spanned<String>>,
     pub(crate) format: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GatewaySection {
+    pub(crate) addr: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(crate) allowed_origins: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -295,3 +295,33 @@ mod edits {
         );
     }
 }
+
+#[test]
+fn the_gateway_table_is_validated_with_locations() {
+    let config = parse(
+        Path::new(FILE),
+        "[gateway]\naddr = \"127.0.0.1:9000\"\nallowed_origins = [\"http://localhost:6274\"]\n",
+    )
+    .unwrap();
+    assert_eq!(config.gateway.addr, Some("127.0.0.1:9000".parse().unwrap()));
+    assert_eq!(config.gateway.allowed_origins, ["http://localhost:6274"]);
+
+    let err = parse(Path::new(FILE), "[gateway]\naddr = \"localhost\"\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(":2:8") && err.contains("127.0.0.1:8737"),
+        "{err}"
+    );
+    let err = parse(
+        Path::new(FILE),
+        "[gateway]\nallowed_origins = [\"localhost:3000\"]\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("not an origin"), "{err}");
+    let err = parse(Path::new(FILE), "[gateway]\nport = 1\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("port"), "{err}");
+}

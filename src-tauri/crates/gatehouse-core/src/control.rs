@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use gatehouse_supervisor::{ServerStatus, Supervisor};
+
+use crate::endpoint::Endpoint;
 use serde::{Deserialize, Serialize};
 
 /// The socket's file name in the runtime directory.
@@ -45,6 +47,13 @@ pub enum Request {
         /// The server.
         server: String,
     },
+    /// The MCP endpoint's address and state.
+    Gateway,
+    /// The token the endpoint wants (the socket is owner-only, like the
+    /// keyring it comes from).
+    Token,
+    /// Replace the keyring token; the endpoint wants the new one at once.
+    RotateToken,
     /// A server's recent log lines; with `follow`, then every new line.
     Logs {
         /// The server.
@@ -156,6 +165,33 @@ impl ServerReport {
     }
 }
 
+/// The MCP endpoint as the control channel carries it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GatewayReport {
+    /// `http://ADDR/mcp` while it runs.
+    pub url: Option<String>,
+    /// The address it listens on, or was asked to.
+    pub addr: String,
+    /// Why it does not run.
+    pub error: Option<String>,
+    /// `keyring`, `flag` or `env`.
+    pub token_source: String,
+    /// The token's first and last characters.
+    pub token_hint: String,
+}
+
+impl GatewayReport {
+    fn from_info(info: &crate::GatewayInfo) -> GatewayReport {
+        GatewayReport {
+            url: info.url.clone(),
+            addr: info.addr.to_string(),
+            error: info.error.clone(),
+            token_source: info.token_source.as_str().to_owned(),
+            token_hint: info.token_hint.clone(),
+        }
+    }
+}
+
 /// The answer to a request.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -164,6 +200,10 @@ pub enum Response {
     Servers(Vec<ServerReport>),
     /// Log lines.
     Log(Vec<LogReport>),
+    /// The MCP endpoint.
+    Gateway(GatewayReport),
+    /// The token.
+    Token(String),
     /// Done.
     Done,
     /// It failed; a sentence for people.
@@ -194,7 +234,7 @@ pub enum ClientError {
     Unsupported,
 }
 
-async fn answer(supervisor: &Supervisor, request: Request) -> Response {
+async fn answer(supervisor: &Supervisor, endpoint: &Endpoint, request: Request) -> Response {
     let one = |server: &str| {
         let all = supervisor.snapshot();
         match all.iter().find(|status| status.name == server) {
@@ -221,6 +261,20 @@ async fn answer(supervisor: &Supervisor, request: Request) -> Response {
         Request::Logs { server, .. } => match supervisor.logs(&server) {
             Some((lines, _)) => Response::Log(lines.iter().map(LogReport::from_line).collect()),
             None => Response::Error(format!("there is no server `{server}`")),
+        },
+        Request::Gateway => Response::Gateway(GatewayReport::from_info(&endpoint.info())),
+        Request::Token => match endpoint.token() {
+            Some(token) => Response::Token(token.expose().to_owned()),
+            None => Response::Error(
+                endpoint
+                    .error()
+                    .unwrap_or("the MCP endpoint has no token")
+                    .to_owned(),
+            ),
+        },
+        Request::RotateToken => match endpoint.rotate() {
+            Ok(info) => Response::Gateway(GatewayReport::from_info(&info)),
+            Err(err) => Response::Error(err.to_string()),
         },
     }
 }
@@ -252,6 +306,7 @@ mod unix {
     pub(crate) fn serve(
         runtime_dir: &Path,
         supervisor: Arc<Supervisor>,
+        endpoint: Arc<Endpoint>,
         token: CancellationToken,
         tracker: &TaskTracker,
     ) -> std::io::Result<PathBuf> {
@@ -278,11 +333,12 @@ mod unix {
                     },
                 };
                 let supervisor = supervisor.clone();
+                let endpoint = endpoint.clone();
                 let token = token.clone();
                 connections.spawn(async move {
                     tokio::select! {
                         () = token.cancelled() => {}
-                        result = handle(stream, &supervisor) => if let Err(err) = result {
+                        result = handle(stream, &supervisor, &endpoint) => if let Err(err) = result {
                             tracing::debug!(%err, "control connection ended");
                         },
                     }
@@ -292,7 +348,11 @@ mod unix {
         Ok(runtime_dir.join(SOCKET_NAME))
     }
 
-    async fn handle(stream: UnixStream, supervisor: &Supervisor) -> std::io::Result<()> {
+    async fn handle(
+        stream: UnixStream,
+        supervisor: &Supervisor,
+        endpoint: &Endpoint,
+    ) -> std::io::Result<()> {
         let (read, mut write) = stream.into_split();
         let mut lines = BufReader::new(read.take(MAX_REQUEST as u64)).lines();
         while let Some(line) = lines.next_line().await? {
@@ -307,7 +367,12 @@ mod unix {
                     continue;
                 }
             };
-            tracing::info!(?request, "control request");
+            // Token requests are frequent (every bridge start) and dull.
+            if matches!(request, Request::Token | Request::Gateway) {
+                tracing::debug!(?request, "control request");
+            } else {
+                tracing::info!(?request, "control request");
+            }
             if let Request::Logs {
                 server,
                 follow: true,
@@ -315,7 +380,7 @@ mod unix {
             {
                 return follow_logs(&mut write, supervisor, server).await;
             }
-            send(&mut write, &answer(supervisor, request).await).await?;
+            send(&mut write, &answer(supervisor, endpoint, request).await).await?;
         }
         Ok(())
     }
@@ -429,6 +494,7 @@ mod unsupported {
     pub(crate) fn serve(
         _runtime_dir: &Path,
         _supervisor: Arc<Supervisor>,
+        _endpoint: Arc<Endpoint>,
         _token: CancellationToken,
         _tracker: &TaskTracker,
     ) -> std::io::Result<PathBuf> {

@@ -3,7 +3,11 @@
 use std::sync::Arc;
 
 use gatehouse_config::{Config, Paths};
+use gatehouse_secrets::Secret;
 use gatehouse_supervisor::{ControlError, LaunchContext, LogLine, ServerStatus, Supervisor};
+
+use crate::endpoint::{Endpoint, GatewayInfo, GatewayRequest};
+use crate::token::TokenError;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -45,6 +49,7 @@ pub enum Error {
 pub struct Core {
     paths: Paths,
     supervisor: Arc<Supervisor>,
+    endpoint: Arc<Endpoint>,
     /// Background tasks of the core itself (control channel, reload).
     token: CancellationToken,
     tracker: TaskTracker,
@@ -55,13 +60,15 @@ pub struct Core {
 }
 
 impl Core {
-    /// Creates Gatehouse's directories and starts every enabled server.
-    /// Must be called inside a Tokio runtime.
+    /// Creates Gatehouse's directories, starts every enabled server and the
+    /// MCP endpoint. Must be called inside a Tokio runtime. An endpoint that
+    /// cannot start (a busy port) does not stop the rest: see
+    /// [`Core::gateway_info`].
     ///
     /// # Errors
     /// When another core runs on the same files, a directory cannot be
     /// created, or this executable cannot be found.
-    pub fn start(paths: Paths, config: &Config) -> Result<Core, Error> {
+    pub fn start(paths: Paths, config: &Config, gateway: &GatewayRequest) -> Result<Core, Error> {
         paths.create_dirs()?;
         let lock = lock_instance(&paths.runtime_dir.join("gatehouse.lock"))?;
         let pid_dir = paths.runtime_dir.join("servers");
@@ -77,11 +84,13 @@ impl Core {
             "starting the core"
         );
         let supervisor = Arc::new(Supervisor::start(&config.servers, context));
+        let endpoint = Arc::new(Endpoint::start(gateway, config, supervisor.clone()));
         let token = CancellationToken::new();
         let tracker = TaskTracker::new();
         match crate::control::serve(
             &paths.runtime_dir,
             supervisor.clone(),
+            endpoint.clone(),
             token.clone(),
             &tracker,
         ) {
@@ -96,6 +105,7 @@ impl Core {
         Ok(Core {
             paths,
             supervisor,
+            endpoint,
             token,
             tracker,
             _watcher: watcher,
@@ -148,12 +158,37 @@ impl Core {
         self.supervisor.logs(name).map(|(lines, _)| lines)
     }
 
+    /// The MCP endpoint: where it listens, or why it does not.
+    pub fn gateway_info(&self) -> GatewayInfo {
+        self.endpoint.info()
+    }
+
+    /// Why the MCP endpoint could not start, if it could not.
+    pub fn gateway_error(&self) -> Option<&str> {
+        self.endpoint.error()
+    }
+
+    /// The token clients must send, `None` when there is none (no keyring).
+    pub fn gateway_token(&self) -> Option<Secret> {
+        self.endpoint.token()
+    }
+
+    /// Replaces the keyring token; clients need the new one from the next
+    /// request on (`gatehouse bridge` re-reads it by itself).
+    ///
+    /// # Errors
+    /// When the token does not come from the keyring, or the keyring fails.
+    pub fn rotate_token(&self) -> Result<GatewayInfo, TokenError> {
+        self.endpoint.rotate()
+    }
+
     /// Stops every part, servers last-started first, and waits for them.
     pub async fn shutdown(&self) {
         tracing::info!("shutting down");
         self.token.cancel();
         self.tracker.close();
         self.tracker.wait().await;
+        self.endpoint.shutdown().await;
         self.supervisor.shutdown().await;
     }
 }

@@ -79,6 +79,7 @@ pub fn run(inputs: &Inputs<'_>) -> Vec<Check> {
     checks.push(keyring_check(inputs.secrets));
     checks.extend(gui_checks());
     if let Ok(config) = inputs.config {
+        checks.push(endpoint_check(config, inputs.paths));
         checks.extend(server_checks(
             config,
             inputs.self_exe,
@@ -86,6 +87,53 @@ pub fn run(inputs: &Inputs<'_>) -> Vec<Check> {
         ));
     }
     checks
+}
+
+/// Whether the MCP endpoint's port is free, or held by this Gatehouse.
+fn endpoint_check(config: &Config, paths: &Paths) -> Check {
+    let addr = std::env::var("GATEHOUSE_ADDR")
+        .ok()
+        .and_then(|addr| addr.parse().ok())
+        .or(config.gateway.addr)
+        .unwrap_or_else(|| {
+            gatehouse_gateway::DEFAULT_ADDR
+                .parse()
+                .expect("a valid default address")
+        });
+    if gatehouse_running(&paths.runtime_dir) {
+        return Check::ok(
+            "endpoint",
+            format!(
+                "Gatehouse is running; its MCP endpoint is http://{addr}/mcp (see `gatehouse token show`)"
+            ),
+        );
+    }
+    match std::net::TcpListener::bind(addr) {
+        Ok(_) => Check::ok("endpoint", format!("{addr} is free for the MCP endpoint")),
+        Err(err) if err.kind() == std::io::ErrorKind::AddrInUse => Check::problem(
+            "endpoint",
+            Severity::Fail,
+            format!("{addr} is in use by another program, so the MCP endpoint cannot start"),
+            "choose another port: `[gateway] addr = \"127.0.0.1:PORT\"` in gatehouse.toml, or --addr / $GATEHOUSE_ADDR",
+        ),
+        Err(err) => Check::problem(
+            "endpoint",
+            Severity::Fail,
+            format!("cannot listen on {addr}: {err}"),
+            "choose another address: `[gateway] addr` in gatehouse.toml, or --addr / $GATEHOUSE_ADDR",
+        ),
+    }
+}
+
+/// Another process holds the instance lock.
+fn gatehouse_running(runtime_dir: &Path) -> bool {
+    let Ok(file) = std::fs::File::open(runtime_dir.join("gatehouse.lock")) else {
+        return false;
+    };
+    matches!(
+        file.try_lock_shared(),
+        Err(std::fs::TryLockError::WouldBlock)
+    )
 }
 
 fn config_check(paths: &Paths, config: &Result<Config, gatehouse_config::Error>) -> Check {

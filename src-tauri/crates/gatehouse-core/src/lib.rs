@@ -1,8 +1,8 @@
 //! Gatehouse's headless core: the one entry point the tray app, `gatehouse
 //! serve` and the CLI share.
 //!
-//! [`Core`] starts the parts (today the supervisor; the gateway, approvals and
-//! store join it) from a loaded config and stops them in order. [`doctor`]
+//! [`Core`] starts the parts (the supervisor and the gateway; approvals and
+//! the store join them) from a loaded config and stops them in order. [`doctor`]
 //! checks the machine and says what is wrong and how to fix it.
 //!
 //! Like every crate under `src-tauri/crates/`, it knows nothing about Tauri:
@@ -14,14 +14,19 @@
 //! - `reload`: watches the config file and applies changes to the running servers.
 //! - `doctor`: [`doctor::run`] and its [`doctor::Check`]s.
 //! - `secrets`: the secret commands, and the keyring lookup the supervisor uses.
+//! - `token`: the gateway token: flag, environment or keyring; rotation.
+//! - `endpoint`: starts the gateway and keeps its state for the GUI and CLI.
 #![deny(missing_docs)]
 
 pub mod control;
 mod core;
 pub mod doctor;
+mod endpoint;
 mod reload;
 pub mod secrets;
+pub mod token;
 
 pub use crate::core::{Core, Error};
+pub use crate::endpoint::{GatewayInfo, GatewayRequest};
 pub use gatehouse_config as config;
 pub use gatehouse_supervisor as supervisor;

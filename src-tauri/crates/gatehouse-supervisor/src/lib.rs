@@ -13,6 +13,8 @@
 //! never writes client config files, and knows nothing about Tauri.
 //!
 //! # Layout
+//! - `connection`: [`Connection`], a running server's session for forwarding
+//!   requests with raw results, and the handler for what servers send.
 //! - `status`: the snapshot types: [`ServerState`], [`ServerStatus`], [`ToolInfo`].
 //! - `launch`: command resolution, the clean environment, spawning.
 //! - `logs`: each server's log: ring buffer, rotated file, followers.
@@ -24,6 +26,7 @@
 //! - `supervisor`: [`Supervisor`], which owns the tasks and the snapshot channel.
 #![deny(missing_docs)]
 
+mod connection;
 mod launch;
 mod logs;
 mod reap;
@@ -34,6 +37,7 @@ mod status;
 mod stdout_filter;
 mod supervisor;
 
+pub use crate::connection::{CallError, Connection, ProgressSender, ServerEvent, ServerEventKind};
 pub use crate::launch::{LaunchContext, resolve_command};
 pub use crate::logs::{LogLine, LogStream};
 pub use crate::search_path::search_path;

@@ -6,13 +6,14 @@ use std::time::{Duration, Instant, SystemTime};
 
 use gatehouse_config::ServerSpec;
 use process_wrap::tokio::ChildWrapper;
-use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, ProtocolVersion};
+use rmcp::model::{ClientRequest, ListToolsRequest, PaginatedRequestParams, ProtocolVersion};
 use rmcp::service::{ClientLifecycleMode, ClientServiceExt, RunningService};
 use rmcp::transport::async_rw::AsyncRwTransport;
-use tokio::sync::watch;
+use tokio::sync::{Notify, broadcast, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::connection::{ChildHandler, Connection, ProgressRoutes, RawResults, ServerEvent};
 use crate::launch::{self, LaunchContext};
 use crate::logs::{LogStream, MAX_LOG_LINE, ServerLog, read_line_bounded};
 use crate::reap;
@@ -27,14 +28,38 @@ const STOP_STEP: Duration = Duration::from_secs(3);
 /// How many of the last stderr lines are kept to explain a failure.
 const STDERR_TAIL_LINES: usize = 20;
 
-/// Writes one server's entry in the shared snapshot.
+/// The running servers' sessions, by server name.
+pub(crate) type Connections = Arc<Mutex<std::collections::HashMap<String, Connection>>>;
+
+/// Writes one server's entry in the shared snapshot, and publishes its
+/// session while it runs.
 #[derive(Clone)]
 pub(crate) struct Reporter {
     pub(crate) name: String,
     pub(crate) statuses: watch::Sender<Vec<ServerStatus>>,
+    pub(crate) connections: Connections,
+    pub(crate) events: broadcast::Sender<ServerEvent>,
 }
 
 impl Reporter {
+    fn connections(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Connection>> {
+        self.connections
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Makes `connection` the one the gateway forwards to.
+    fn publish(&self, connection: Connection) {
+        self.connections().insert(self.name.clone(), connection);
+    }
+
+    /// Takes this server's session away, if it is still the published one.
+    fn withdraw(&self) {
+        self.connections().remove(&self.name);
+    }
+
     fn update(&self, change: impl FnOnce(&mut ServerStatus)) {
         self.statuses.send_modify(|all| {
             if let Some(status) = all.iter_mut().find(|status| status.name == self.name) {
@@ -267,36 +292,58 @@ async fn attempt(
         return Attempt::Unstartable("the server's stdio could not be captured".to_owned());
     };
     // MCP messages go on to rmcp; anything else on stdout goes to the log.
+    let raw = Arc::new(RawResults::default());
     let (messages, filter_output) = tokio::io::duplex(64 * 1024);
     tokio::spawn(
-        stdout_filter::run(stdout, filter_output, log.clone(), scrubber.clone()).in_current_span(),
+        stdout_filter::run(
+            stdout,
+            filter_output,
+            log.clone(),
+            scrubber.clone(),
+            raw.clone(),
+        )
+        .in_current_span(),
     );
     let transport = AsyncRwTransport::new_client(messages, stdin);
+    let progress = Arc::new(ProgressRoutes::default());
+    let tools_changed = Arc::new(Notify::new());
+    let handler = ChildHandler {
+        server: spec.name.to_string(),
+        progress: progress.clone(),
+        events: reporter.events.clone(),
+        tools_changed: tools_changed.clone(),
+    };
+    // Cancelled when this attempt ends: forwarded requests fail at once.
+    let closed = CancellationToken::new();
+    let _closed_on_exit = closed.clone().drop_guard();
 
     let handshake = async {
-        let service = client_info()
+        let service = handler
             .serve_with_lifecycle(transport, lifecycle())
             .await
             .map_err(|err| err.to_string())?;
-        let tools = service
-            .list_all_tools()
-            .await
-            .map_err(|err| err.to_string())?;
-        Ok::<_, String>((service, tools))
+        let connection = Connection::new(
+            spec.name.as_str(),
+            service.peer().clone(),
+            raw.clone(),
+            progress.clone(),
+            closed.clone(),
+        );
+        let tools = list_tools(&connection).await?;
+        Ok::<_, String>((service, connection, tools))
     };
     let outcome = tokio::select! {
         () = token.cancelled() => None,
         outcome = tokio::time::timeout(HANDSHAKE_TIMEOUT, handshake) => Some(outcome),
     };
-    let service = match outcome {
+    let (service, connection) = match outcome {
         None => {
             reporter.set(ServerState::Stopping, None);
             stop(&mut *child, None).await;
             reporter.set(ServerState::Stopped, None);
             return Attempt::Stopped;
         }
-        Some(Ok(Ok((service, tools)))) => {
-            let tools: Vec<ToolInfo> = tools.iter().map(tool_info).collect();
+        Some(Ok(Ok((service, connection, tools)))) => {
             tracing::info!(tools = tools.len(), "running");
             log.push(
                 LogStream::Gatehouse,
@@ -307,7 +354,8 @@ async fn attempt(
                 status.detail = None;
                 status.tools = tools;
             });
-            service
+            reporter.publish(connection.clone());
+            (service, connection)
         }
         Some(Ok(Err(err))) => {
             return Attempt::Crashed(explain(&err, &mut *child, stderr_done, &tail).await);
@@ -321,30 +369,83 @@ async fn attempt(
         }
     };
 
-    tokio::select! {
-        () = token.cancelled() => {
-            reporter.set(ServerState::Stopping, None);
-            stop(&mut *child, Some(service)).await;
-            reporter.set(ServerState::Stopped, None);
-            tracing::info!("stopped");
-            Attempt::Stopped
-        }
-        status = child.wait() => {
-            let exit = match status {
-                Ok(status) => format!("the server exited ({status})"),
-                Err(err) => format!("lost track of the server process: {err}"),
-            };
-            drain(stderr_done).await;
-            Attempt::Crashed(with_tail(exit, &tail))
+    loop {
+        tokio::select! {
+            () = token.cancelled() => {
+                reporter.withdraw();
+                closed.cancel();
+                reporter.set(ServerState::Stopping, None);
+                stop(&mut *child, Some(service)).await;
+                reporter.set(ServerState::Stopped, None);
+                tracing::info!("stopped");
+                break Attempt::Stopped;
+            }
+            status = child.wait() => {
+                reporter.withdraw();
+                closed.cancel();
+                let exit = match status {
+                    Ok(status) => format!("the server exited ({status})"),
+                    Err(err) => format!("lost track of the server process: {err}"),
+                };
+                drain(stderr_done).await;
+                break Attempt::Crashed(with_tail(exit, &tail));
+            }
+            () = tools_changed.notified() => {
+                refresh_tools(&connection, reporter, log).await;
+            }
         }
     }
 }
 
-fn client_info() -> ClientConfig {
-    ClientConfig::new(
-        ClientCapabilities::default(),
-        Implementation::new("gatehouse", env!("CARGO_PKG_VERSION")),
-    )
+/// After `notifications/tools/list_changed`: list again and publish.
+async fn refresh_tools(connection: &Connection, reporter: &Reporter, log: &ServerLog) {
+    match list_tools(connection).await {
+        Ok(tools) => {
+            tracing::info!(tools = tools.len(), "tool list changed");
+            log.push(
+                LogStream::Gatehouse,
+                format!("tool list changed: {} tools", tools.len()),
+            );
+            reporter.update(|status| status.tools = tools);
+        }
+        Err(err) => tracing::warn!(%err, "could not list the changed tools"),
+    }
+}
+
+/// Every page of `tools/list`, each tool kept as the server sent it.
+async fn list_tools(connection: &Connection) -> Result<Vec<ToolInfo>, String> {
+    let never = CancellationToken::new();
+    let mut tools = Vec::new();
+    let mut cursor = None;
+    // A server that keeps handing out cursors must not hold the handshake
+    // forever.
+    for _page in 0..1000 {
+        let request = ClientRequest::ListToolsRequest(ListToolsRequest::with_param(
+            PaginatedRequestParams::default().with_cursor(cursor),
+        ));
+        let result = connection
+            .request(request, None, &never)
+            .await
+            .map_err(|err| format!("tools/list failed: {err}"))?;
+        let page = result
+            .get("tools")
+            .and_then(serde_json::Value::as_array)
+            .ok_or("tools/list returned no `tools` array")?;
+        for definition in page {
+            match serde_json::from_value::<rmcp::model::Tool>(definition.clone()) {
+                Ok(tool) => tools.push(tool_info(&tool, definition.clone())),
+                Err(err) => tracing::warn!(%err, "skipped a tool the server described badly"),
+            }
+        }
+        cursor = result
+            .get("nextCursor")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
+        if cursor.is_none() {
+            return Ok(tools);
+        }
+    }
+    Err("tools/list kept returning more pages (1000 and counting)".to_owned())
 }
 
 /// Probe the 2026-07-28 `server/discover`, fall back to `initialize` for
@@ -356,7 +457,7 @@ fn lifecycle() -> ClientLifecycleMode {
     }
 }
 
-fn tool_info(tool: &rmcp::model::Tool) -> ToolInfo {
+fn tool_info(tool: &rmcp::model::Tool, definition: serde_json::Value) -> ToolInfo {
     let annotations = tool.annotations.as_ref();
     let read_only = annotations.and_then(|a| a.read_only_hint).unwrap_or(false);
     let destructive = !read_only && annotations.and_then(|a| a.destructive_hint).unwrap_or(true);
@@ -371,6 +472,7 @@ fn tool_info(tool: &rmcp::model::Tool) -> ToolInfo {
         destructive,
         input_schema: serde_json::Value::Object(tool.input_schema.as_ref().clone()),
         annotations: annotations.and_then(|a| serde_json::to_value(a).ok()),
+        definition,
     }
 }
 
@@ -378,7 +480,7 @@ fn tool_info(tool: &rmcp::model::Tool) -> ToolInfo {
 /// wait; SIGTERM, wait; SIGKILL.
 async fn stop(
     child: &mut dyn ChildWrapper,
-    service: Option<RunningService<rmcp::RoleClient, ClientConfig>>,
+    service: Option<RunningService<rmcp::RoleClient, ChildHandler>>,
 ) {
     match service {
         // Cancelling the service closes the transport, and so the child's stdin.

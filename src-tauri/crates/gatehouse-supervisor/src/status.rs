@@ -55,6 +55,9 @@ pub struct ToolInfo {
     pub input_schema: serde_json::Value,
     /// Its annotations as the server sent them, if any.
     pub annotations: Option<serde_json::Value>,
+    /// The whole definition as the server sent it, fields Gatehouse does
+    /// not know included: what the gateway forwards.
+    pub definition: serde_json::Value,
 }
 
 /// One server's current state.

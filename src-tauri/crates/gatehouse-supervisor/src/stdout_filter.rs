@@ -1,12 +1,14 @@
 //! Between a server's stdout and rmcp: MCP messages pass, anything else (a
 //! banner, a stray `console.log`) goes to the server's log instead of being
 //! silently dropped, and a message too large to forward gets a prompt
-//! JSON-RPC error in its place, so the caller is not left waiting.
+//! JSON-RPC error in its place, so the caller is not left waiting. Each
+//! response's raw result is kept for whoever forwarded the request.
 
 use std::sync::Arc;
 
 use tokio::io::AsyncWriteExt;
 
+use crate::connection::RawResults;
 use crate::logs::{BoundedLine, LogStream, ServerLog, read_line_bounded};
 use crate::secrets::Scrubber;
 
@@ -19,6 +21,7 @@ pub(crate) async fn run(
     mut messages: tokio::io::DuplexStream,
     log: Arc<ServerLog>,
     scrubber: Scrubber,
+    raw: Arc<RawResults>,
 ) {
     let mut reader = tokio::io::BufReader::with_capacity(64 * 1024, stdout);
     while let Ok(Some(line)) = read_line_bounded(&mut reader, MAX_MESSAGE).await {
@@ -35,6 +38,7 @@ pub(crate) async fn run(
                 None => continue,
             }
         } else if is_message(&line.head) {
+            raw.observe(&line.head);
             line.head
         } else {
             log.push(LogStream::Stdout, scrubber.scrub(&line.text()));

@@ -10,9 +10,10 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::connection::{Connection, ServerEvent};
 use crate::launch::LaunchContext;
 use crate::logs::{LogLine, ServerLog};
-use crate::server::{self, Reporter};
+use crate::server::{self, Connections, Reporter};
 use crate::status::{ServerState, ServerStatus};
 
 /// Errors of the control methods.
@@ -41,6 +42,8 @@ pub struct Changes {
 #[derive(Debug)]
 pub struct Supervisor {
     statuses: watch::Sender<Vec<ServerStatus>>,
+    connections: Connections,
+    events: broadcast::Sender<ServerEvent>,
     slots: Mutex<Vec<Slot>>,
     context: Arc<LaunchContext>,
     token: CancellationToken,
@@ -73,6 +76,8 @@ impl Supervisor {
         let (statuses, _) = watch::channel(servers.iter().map(initial_status).collect());
         let supervisor = Supervisor {
             statuses,
+            connections: Connections::default(),
+            events: broadcast::channel(256).0,
             slots: Mutex::new(
                 servers
                     .iter()
@@ -101,6 +106,21 @@ impl Supervisor {
     /// A receiver that sees every change of any server's status.
     pub fn subscribe(&self) -> watch::Receiver<Vec<ServerStatus>> {
         self.statuses.subscribe()
+    }
+
+    /// The MCP session of `name` while it runs, for forwarding requests.
+    pub fn connection(&self, name: &str) -> Option<Connection> {
+        self.connections
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .cloned()
+    }
+
+    /// What servers announce besides tool changes (which are in the
+    /// snapshot): prompt and resource list changes, resource updates.
+    pub fn events(&self) -> broadcast::Receiver<ServerEvent> {
+        self.events.subscribe()
     }
 
     /// The current status of every configured server, in config order.
@@ -264,6 +284,8 @@ impl Supervisor {
         Reporter {
             name: name.to_owned(),
             statuses: self.statuses.clone(),
+            connections: self.connections.clone(),
+            events: self.events.clone(),
         }
     }
 

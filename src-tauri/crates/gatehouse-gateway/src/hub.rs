@@ -1,0 +1,335 @@
+//! [`Hub`]: what every MCP session of the gateway shares: the servers'
+//! tools as one index, the routes of prompts and resources back to their
+//! servers, and the clients to tell when a list changes.
+//!
+//! One task ([`Hub::watch`]) follows the supervisor's snapshots and its
+//! events, rebuilds the index, and sends `list_changed` to the sessions
+//! whose view changed: `/mcp` when any server's tools did, `/mcp/{server}`
+//! when that server's did.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use gatehouse_supervisor::{ServerEventKind, ServerState, ServerStatus, Supervisor, ToolInfo};
+use rmcp::service::{Peer, RoleServer, SubscriptionSink};
+use tokio_util::sync::CancellationToken;
+
+use crate::names::Catalog;
+use crate::splice::Stash;
+
+/// Which servers a session sees.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Scope {
+    /// `/mcp`: every running server, names prefixed.
+    All,
+    /// `/mcp/{server}`: one server, original names.
+    One(String),
+}
+
+impl Scope {
+    fn sees(&self, server: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::One(name) => name == server,
+        }
+    }
+}
+
+/// The running servers' tools, as of the latest snapshot.
+#[derive(Debug, Default)]
+pub(crate) struct Index {
+    /// Running servers in config order, with their tools.
+    pub(crate) servers: Vec<(String, Vec<ToolInfo>)>,
+    /// `/mcp` names of every tool.
+    pub(crate) tools: Catalog,
+}
+
+impl Index {
+    fn build(snapshot: &[ServerStatus]) -> Index {
+        let servers: Vec<(String, Vec<ToolInfo>)> = snapshot
+            .iter()
+            .filter(|status| status.state == ServerState::Running)
+            .map(|status| (status.name.clone(), status.tools.clone()))
+            .collect();
+        let tools = Catalog::build(servers.iter().flat_map(|(server, tools)| {
+            tools
+                .iter()
+                .map(move |tool| (server.as_str(), tool.name.as_str()))
+        }));
+        Index { servers, tools }
+    }
+
+    /// The tools of `server`, if it runs.
+    pub(crate) fn server_tools(&self, server: &str) -> Option<&[ToolInfo]> {
+        self.servers
+            .iter()
+            .find(|(name, _)| name == server)
+            .map(|(_, tools)| tools.as_slice())
+    }
+}
+
+/// A client to tell about list changes.
+enum Listener {
+    /// A legacy session: notifications go on its GET stream.
+    Session(Peer<RoleServer>),
+    /// A 2026-07-28 `subscriptions/listen` stream.
+    Subscription(SubscriptionSink),
+}
+
+/// Which lists changed, for one notification round.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Changed {
+    pub(crate) tools: bool,
+    pub(crate) prompts: bool,
+    pub(crate) resources: bool,
+}
+
+/// Shared by every session of one gateway.
+pub(crate) struct Hub {
+    pub(crate) supervisor: Arc<Supervisor>,
+    pub(crate) stash: Arc<Stash>,
+    index: RwLock<Arc<Index>>,
+    listeners: Mutex<HashMap<u64, (Scope, Listener)>>,
+    next_listener: std::sync::atomic::AtomicU64,
+    /// `/mcp` prompt names, from the latest prompt listings.
+    pub(crate) prompts: Mutex<Catalog>,
+    /// Which server listed each resource URI.
+    pub(crate) resources: Mutex<HashMap<String, String>>,
+}
+
+impl Hub {
+    pub(crate) fn new(supervisor: Arc<Supervisor>) -> Hub {
+        let index = Index::build(&supervisor.snapshot());
+        Hub {
+            supervisor,
+            stash: Arc::new(Stash::default()),
+            index: RwLock::new(Arc::new(index)),
+            listeners: Mutex::new(HashMap::new()),
+            next_listener: std::sync::atomic::AtomicU64::new(0),
+            prompts: Mutex::new(Catalog::default()),
+            resources: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The current tool index.
+    pub(crate) fn index(&self) -> Arc<Index> {
+        self.index
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Whether a server of that name is configured (running or not).
+    pub(crate) fn is_configured(&self, server: &str) -> bool {
+        self.supervisor
+            .snapshot()
+            .iter()
+            .any(|status| status.name == server)
+    }
+
+    /// The state of `server`, and why, for error messages.
+    pub(crate) fn describe(&self, server: &str) -> String {
+        match self
+            .supervisor
+            .snapshot()
+            .into_iter()
+            .find(|status| status.name == server)
+        {
+            None => format!("there is no server `{server}`"),
+            Some(status) => match status.detail {
+                Some(detail) => format!("`{server}` is {}: {detail}", status.state.as_str()),
+                None => format!("`{server}` is {}", status.state.as_str()),
+            },
+        }
+    }
+
+    /// Registers a legacy session for list-change notifications.
+    pub(crate) fn add_session(&self, scope: Scope, peer: Peer<RoleServer>) {
+        self.add(scope, Listener::Session(peer));
+    }
+
+    /// Registers a `subscriptions/listen` stream until the returned guard
+    /// drops.
+    pub(crate) fn add_subscription(
+        self: &Arc<Self>,
+        scope: Scope,
+        sink: SubscriptionSink,
+    ) -> impl Drop {
+        let id = self.add(scope, Listener::Subscription(sink));
+        ListenerGuard {
+            hub: self.clone(),
+            id,
+        }
+    }
+
+    fn add(&self, scope: Scope, listener: Listener) -> u64 {
+        let id = self
+            .next_listener
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.lock_listeners().insert(id, (scope, listener));
+        id
+    }
+
+    fn lock_listeners(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (Scope, Listener)>> {
+        self.listeners
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Follows the supervisor until `token` is cancelled.
+    pub(crate) async fn watch(self: Arc<Self>, token: CancellationToken) {
+        let mut statuses = self.supervisor.subscribe();
+        let mut events = self.supervisor.events();
+        loop {
+            tokio::select! {
+                () = token.cancelled() => return,
+                changed = statuses.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let snapshot = statuses.borrow_and_update().clone();
+                    self.apply_snapshot(&snapshot).await;
+                }
+                event = events.recv() => match event {
+                    Ok(event) => {
+                        let changed = match event.kind {
+                            ServerEventKind::PromptsChanged => Changed { prompts: true, ..Changed::default() },
+                            ServerEventKind::ResourcesChanged => Changed { resources: true, ..Changed::default() },
+                            ServerEventKind::ResourceUpdated(_) => continue,
+                        };
+                        self.notify(|scope| scope.sees(&event.server), changed).await;
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                },
+            }
+        }
+    }
+
+    async fn apply_snapshot(&self, snapshot: &[ServerStatus]) {
+        let next = Index::build(snapshot);
+        let previous = {
+            let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
+            std::mem::replace(&mut *index, Arc::new(next))
+        };
+        let current = self.index();
+        // A server whose tools differ, or that started or stopped.
+        let mut changed: Vec<(&str, bool)> = Vec::new();
+        for (server, tools) in &current.servers {
+            match previous.server_tools(server) {
+                Some(before) if before == tools.as_slice() => {}
+                Some(_) => changed.push((server, false)),
+                None => changed.push((server, true)),
+            }
+        }
+        for (server, _) in &previous.servers {
+            if current.server_tools(server).is_none() {
+                changed.push((server, true));
+            }
+        }
+        if changed.is_empty() {
+            return;
+        }
+        tracing::debug!(servers = ?changed, "tool lists changed");
+        // A server that started or stopped also brings or takes its
+        // prompts and resources.
+        let lifecycle = changed
+            .iter()
+            .any(|(_, started_or_stopped)| *started_or_stopped);
+        self.notify(
+            |scope| changed.iter().any(|(server, _)| scope.sees(server)),
+            Changed {
+                tools: true,
+                prompts: lifecycle,
+                resources: lifecycle,
+            },
+        )
+        .await;
+    }
+
+    /// Sends the `changed` notifications to every listener `wants`, and
+    /// forgets listeners that are gone.
+    pub(crate) async fn notify(&self, wants: impl Fn(&Scope) -> bool, changed: Changed) {
+        let targets: Vec<(u64, Listener)> = self
+            .lock_listeners()
+            .iter()
+            .filter(|(_, (scope, _))| wants(scope))
+            .map(|(id, (_, listener))| {
+                let listener = match listener {
+                    Listener::Session(peer) => Listener::Session(peer.clone()),
+                    Listener::Subscription(sink) => Listener::Subscription(sink.clone()),
+                };
+                (*id, listener)
+            })
+            .collect();
+        let mut gone = Vec::new();
+        for (id, listener) in targets {
+            let alive = match listener {
+                Listener::Session(peer) => send_to_session(&peer, changed).await,
+                Listener::Subscription(sink) => send_to_subscription(&sink, changed).await,
+            };
+            if !alive {
+                gone.push(id);
+            }
+        }
+        if !gone.is_empty() {
+            let mut listeners = self.lock_listeners();
+            for id in gone {
+                listeners.remove(&id);
+            }
+        }
+    }
+}
+
+async fn send_to_session(peer: &Peer<RoleServer>, changed: Changed) -> bool {
+    if peer.is_transport_closed() {
+        return false;
+    }
+    let mut ok = true;
+    if changed.tools {
+        ok &= peer.notify_tool_list_changed().await.is_ok();
+    }
+    if changed.prompts {
+        ok &= peer.notify_prompt_list_changed().await.is_ok();
+    }
+    if changed.resources {
+        ok &= peer.notify_resource_list_changed().await.is_ok();
+    }
+    ok || !peer.is_transport_closed()
+}
+
+async fn send_to_subscription(sink: &SubscriptionSink, changed: Changed) -> bool {
+    use rmcp::service::SubscriptionSendError::SubscriptionClosed;
+    let accepted = sink.accepted().clone();
+    let mut closed = false;
+    if changed.tools && accepted.tools_list_changed == Some(true) {
+        closed |= matches!(
+            sink.notify_tool_list_changed().await,
+            Err(SubscriptionClosed)
+        );
+    }
+    if changed.prompts && accepted.prompts_list_changed == Some(true) {
+        closed |= matches!(
+            sink.notify_prompt_list_changed().await,
+            Err(SubscriptionClosed)
+        );
+    }
+    if changed.resources && accepted.resources_list_changed == Some(true) {
+        closed |= matches!(
+            sink.notify_resource_list_changed().await,
+            Err(SubscriptionClosed)
+        );
+    }
+    !closed
+}
+
+struct ListenerGuard {
+    hub: Arc<Hub>,
+    id: u64,
+}
+
+impl Drop for ListenerGuard {
+    fn drop(&mut self) {
+        self.hub.lock_listeners().remove(&self.id);
+    }
+}

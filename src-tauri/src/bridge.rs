@@ -1,0 +1,173 @@
+//! `gatehouse bridge [--server NAME]`: finds the running Gatehouse (or
+//! starts it), then relays stdio to its MCP endpoint.
+//!
+//! The endpoint's address and token come from the running instance over
+//! the control channel, never from a file or argv, so a moved port or a
+//! rotated token just works: the token is asked for again after a 401.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use gatehouse_bridge::{Bridge, TokenSource};
+use gatehouse_core::config::Paths;
+use gatehouse_core::control::{Client, ClientError, GatewayReport, Request, Response};
+
+/// How long a Gatehouse this bridge started may take to open its endpoint.
+const START_TIMEOUT: Duration = Duration::from_secs(15);
+
+pub async fn run(paths: &Paths, config: Option<&Path>, server: Option<&str>) -> anyhow::Result<()> {
+    let gateway = match gateway(paths).await {
+        Ok(gateway) => gateway,
+        Err(ClientError::NotRunning { .. }) => start(paths, config).await?,
+        Err(err) => return Err(err.into()),
+    };
+    let base = match (gateway.url, gateway.error) {
+        (Some(url), _) => url,
+        (None, Some(error)) => {
+            anyhow::bail!("Gatehouse runs, but its MCP endpoint does not: {error}")
+        }
+        (None, None) => anyhow::bail!("Gatehouse runs, but its MCP endpoint does not"),
+    };
+    let url = match server {
+        Some(server) => {
+            check_server(paths, server).await?;
+            format!("{base}/{server}")
+        }
+        None => base,
+    };
+    tracing::info!(%url, "relaying stdio");
+    let token = Arc::new(ControlToken {
+        runtime_dir: paths.runtime_dir.clone(),
+    });
+    Bridge::new(url, token)
+        .run(tokio::io::stdin(), tokio::io::stdout())
+        .await
+        .context("the bridge stopped")
+}
+
+async fn gateway(paths: &Paths) -> Result<GatewayReport, ClientError> {
+    let mut client = Client::connect(&paths.runtime_dir).await?;
+    match client.call(&Request::Gateway).await? {
+        Response::Gateway(report) => Ok(report),
+        Response::Error(reason) => Err(ClientError::Refused(reason)),
+        other => Err(ClientError::Refused(format!(
+            "unexpected answer: {other:?}"
+        ))),
+    }
+}
+
+async fn check_server(paths: &Paths, server: &str) -> anyhow::Result<()> {
+    let mut client = Client::connect(&paths.runtime_dir).await?;
+    match client
+        .call(&Request::Show {
+            server: server.to_owned(),
+        })
+        .await?
+    {
+        Response::Servers(_) => Ok(()),
+        Response::Error(reason) => {
+            anyhow::bail!("{reason}; `gatehouse server list` shows the servers")
+        }
+        other => anyhow::bail!("unexpected answer from Gatehouse: {other:?}"),
+    }
+}
+
+/// Starts Gatehouse detached (it outlives this bridge: other clients share
+/// it) and waits for its endpoint. With a display, the tray app; without,
+/// `gatehouse serve`.
+async fn start(paths: &Paths, config: Option<&Path>) -> anyhow::Result<GatewayReport> {
+    let exe = std::env::current_exe().context("cannot locate this executable")?;
+    let mut command = std::process::Command::new(&exe);
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    let headless = cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none();
+    if headless {
+        command.arg("serve");
+    }
+    // Its own output would corrupt our stdout; it logs to its files.
+    command
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Its own process group: a client that kills the bridge's group
+        // must not take the shared Gatehouse with it.
+        command.process_group(0);
+    }
+    tracing::info!(headless, "Gatehouse is not running; starting it");
+    let mut child = command
+        .spawn()
+        .with_context(|| format!("cannot start {}", exe.display()))?;
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        match gateway(paths).await {
+            Ok(report) if report.url.is_some() || report.error.is_some() => return Ok(report),
+            Ok(_) | Err(ClientError::NotRunning { .. }) => {}
+            Err(err) => return Err(err.into()),
+        }
+        if let Some(status) = child.try_wait()? {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                use std::io::Read;
+                drop(pipe.read_to_string(&mut stderr));
+            }
+            let last = stderr
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("no output");
+            anyhow::bail!("Gatehouse could not be started ({status}): {last}");
+        }
+        if Instant::now() > deadline {
+            anyhow::bail!(
+                "started Gatehouse (pid {}), but its endpoint did not open within {} s; see `gatehouse doctor`",
+                child.id(),
+                START_TIMEOUT.as_secs()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Asks the running Gatehouse for its token each time the bridge connects
+/// or is refused.
+struct ControlToken {
+    runtime_dir: std::path::PathBuf,
+}
+
+impl TokenSource for ControlToken {
+    fn token(&self) -> Result<String, String> {
+        let runtime_dir = self.runtime_dir.clone();
+        // Called from the bridge's async code, which must not block on its
+        // own runtime: ask on a thread with a runtime of its own.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async move {
+                let mut client = Client::connect(&runtime_dir)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                match client
+                    .call(&Request::Token)
+                    .await
+                    .map_err(|e| e.to_string())?
+                {
+                    Response::Token(token) => Ok(token),
+                    Response::Error(reason) => Err(reason),
+                    other => Err(format!("unexpected answer from Gatehouse: {other:?}")),
+                }
+            })
+        })
+        .join()
+        .map_err(|_| "the token lookup failed".to_owned())?
+    }
+}

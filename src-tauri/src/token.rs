@@ -1,0 +1,81 @@
+//! `gatehouse token show | rotate`.
+//!
+//! With Gatehouse running, both go through its control channel: it knows
+//! the token it actually uses (which may come from `--token`), and a
+//! rotation must reach it at once. Without, they use the keyring directly.
+
+use anyhow::Context;
+use gatehouse_core::config::Paths;
+use gatehouse_core::control::{Client, ClientError, Request, Response};
+use gatehouse_core::token;
+
+use crate::cli::TokenCommand;
+
+pub async fn run(command: &TokenCommand, paths: &Paths) -> anyhow::Result<()> {
+    let client = match Client::connect(&paths.runtime_dir).await {
+        Ok(client) => Some(client),
+        Err(ClientError::NotRunning { .. } | ClientError::Unsupported) => None,
+        Err(err) => return Err(err.into()),
+    };
+    match (command, client) {
+        (TokenCommand::Show { json }, Some(mut client)) => {
+            let token = match client.call(&Request::Token).await? {
+                Response::Token(token) => token,
+                Response::Error(reason) => anyhow::bail!("{reason}"),
+                other => anyhow::bail!("unexpected answer from Gatehouse: {other:?}"),
+            };
+            let gateway = match client.call(&Request::Gateway).await? {
+                Response::Gateway(report) => Some(report),
+                _ => None,
+            };
+            let url = gateway.as_ref().and_then(|g| g.url.clone());
+            let source = gateway.map_or_else(|| "keyring".to_owned(), |g| g.token_source);
+            show(&token, url.as_deref(), &source, *json);
+        }
+        (TokenCommand::Show { json }, None) => {
+            let (token, source) = token::resolve(None).context("cannot read the token")?;
+            show(token.expose(), None, source.as_str(), *json);
+        }
+        (TokenCommand::Rotate, Some(mut client)) => match client.call(&Request::RotateToken).await?
+        {
+            Response::Gateway(report) => rotated(&report.token_hint),
+            Response::Error(reason) => anyhow::bail!("{reason}"),
+            other => anyhow::bail!("unexpected answer from Gatehouse: {other:?}"),
+        },
+        (TokenCommand::Rotate, None) => {
+            if std::env::var_os(token::ENV).is_some() {
+                eprintln!(
+                    "Note: ${} is set, so Gatehouse started from this environment uses that token, not the keyring's.",
+                    token::ENV
+                );
+            }
+            let fresh = token::rotate().context("cannot rotate the token")?;
+            rotated(&token::hint(fresh.expose()));
+        }
+    }
+    Ok(())
+}
+
+/// The token alone on stdout (for `$(gatehouse token show)`), the rest on
+/// stderr; or all of it as JSON.
+fn show(token: &str, url: Option<&str>, source: &str, json: bool) {
+    if json {
+        let value = serde_json::json!({ "token": token, "url": url, "source": source });
+        println!("{value}");
+        return;
+    }
+    println!("{token}");
+    match url {
+        Some(url) => eprintln!(
+            "Endpoint: {url}  (send `Authorization: Bearer <token>`; token from the {source})"
+        ),
+        None => eprintln!("Gatehouse is not running; token from the {source}."),
+    }
+}
+
+fn rotated(hint: &str) {
+    println!("Rotated the token; the new one is {hint}.");
+    eprintln!(
+        "Clients configured with the old token get 401 until they are updated; `gatehouse bridge` picks up the new one by itself."
+    );
+}
