@@ -9,6 +9,7 @@ mod config;
 mod control;
 mod demo;
 mod doctor;
+mod gateway;
 mod logs;
 mod peers;
 mod reload;

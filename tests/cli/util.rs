@@ -29,7 +29,9 @@ impl Sandbox {
     }
 
     /// `gatehouse ARGS…` with this sandbox's environment and no inherited
-    /// Gatehouse variables.
+    /// Gatehouse variables. The MCP endpoint gets a free port
+    /// (`GATEHOUSE_ADDR=127.0.0.1:0`): tests run in parallel, and the
+    /// default 127.0.0.1:8737 can be held only by one of them.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(binary());
         command
@@ -38,7 +40,9 @@ impl Sandbox {
             .env("GATEHOUSE_HOME", self.gatehouse_home())
             .env_remove("GATEHOUSE_CONFIG")
             .env_remove("GATEHOUSE_LOG")
-            .env_remove("GATEHOUSE_LOG_FORMAT");
+            .env_remove("GATEHOUSE_LOG_FORMAT")
+            .env("GATEHOUSE_ADDR", "127.0.0.1:0")
+            .env_remove("GATEHOUSE_TOKEN");
         command
     }
 
@@ -134,6 +138,12 @@ impl Served {
         (u32::try_from(pid).unwrap(), tools)
     }
 
+    /// The log lines read so far that no `until` consumed (for a failure
+    /// message; takes them).
+    pub fn log_so_far(&self) -> Vec<String> {
+        self.lines.try_iter().collect()
+    }
+
     /// SIGTERM, then the rest of the log and the exit status.
     pub fn terminate(mut self) -> (Vec<String>, std::process::ExitStatus) {
         signal(self.child.id(), "TERM");
@@ -180,4 +190,128 @@ pub fn files_below(dir: &Path) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+/// A Secret Service of the test's own: a private D-Bus session bus (with no
+/// service activation, so nothing else can be started on it) and an
+/// unlocked gnome-keyring on it, with its files in a temporary directory.
+/// Tests that depend on what the keyring holds use one, so they never see
+/// or change each other's entries (the keyring account of the gateway token
+/// is the same for every `$GATEHOUSE_HOME`). Both daemons die with it.
+pub struct PrivateKeyring {
+    bus: std::process::Child,
+    daemon: std::process::Child,
+    address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl PrivateKeyring {
+    pub fn start() -> PrivateKeyring {
+        use std::io::{BufRead, Write};
+        use std::process::Stdio;
+        let dir = tempfile::tempdir().unwrap();
+        for sub in ["home", "data", "runtime"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                dir.path().join("runtime"),
+                std::fs::Permissions::from_mode(0o700),
+            )
+            .unwrap();
+        }
+        let config = dir.path().join("bus.conf");
+        std::fs::write(
+            &config,
+            format!(
+                r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path={}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+                dir.path().join("bus").display()
+            ),
+        )
+        .unwrap();
+        let mut bus = Command::new("dbus-daemon")
+            .arg(format!("--config-file={}", config.display()))
+            .args(["--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon is missing: apt-get install dbus");
+        let mut address = String::new();
+        std::io::BufReader::new(bus.stdout.take().unwrap())
+            .read_line(&mut address)
+            .unwrap();
+        let address = address.trim().to_owned();
+        assert!(address.starts_with("unix:"), "dbus-daemon said {address:?}");
+        let mut daemon = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .env("HOME", dir.path().join("home"))
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("XDG_RUNTIME_DIR", dir.path().join("runtime"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon is missing: apt-get install gnome-keyring");
+        let mut stdin = daemon.stdin.take().unwrap();
+        stdin.write_all(b"gatehouse-tests").unwrap();
+        drop(stdin);
+        let keyring = PrivateKeyring {
+            bus,
+            daemon,
+            address,
+            _dir: dir,
+        };
+        // Ready once the keyring owns the Secret Service's name.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let owned = Command::new("dbus-send")
+                .arg(format!("--bus={}", keyring.address))
+                .args([
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    "string:org.freedesktop.secrets",
+                ])
+                .output()
+                .expect("dbus-send is missing: apt-get install dbus");
+            if String::from_utf8_lossy(&owned.stdout).contains("boolean true") {
+                return keyring;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the private gnome-keyring did not come up"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    /// Points `command` at this keyring.
+    pub fn apply(&self, command: &mut Command) {
+        command.env("DBUS_SESSION_BUS_ADDRESS", &self.address);
+    }
+}
+
+impl Drop for PrivateKeyring {
+    fn drop(&mut self) {
+        for child in [&mut self.daemon, &mut self.bus] {
+            drop(child.kill());
+            drop(child.wait());
+        }
+    }
 }

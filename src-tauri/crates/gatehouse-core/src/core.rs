@@ -83,8 +83,9 @@ impl Core {
             servers = config.servers.len(),
             "starting the core"
         );
+        let token = crate::token::resolve(gateway.token.as_deref());
         let supervisor = Arc::new(Supervisor::start(&config.servers, context));
-        let endpoint = Arc::new(Endpoint::start(gateway, config, supervisor.clone()));
+        let endpoint = Arc::new(Endpoint::start(gateway, config, token, supervisor.clone()));
         let token = CancellationToken::new();
         let tracker = TaskTracker::new();
         match crate::control::serve(

@@ -63,9 +63,13 @@ impl std::fmt::Debug for Endpoint {
 impl Endpoint {
     /// Starts the gateway; a failure is kept (see [`Endpoint::error`]), not
     /// returned, so the rest of Gatehouse runs without it.
+    /// `token` is [`token::resolve`]'s answer, asked for before the servers
+    /// start: the keyring can be slow, and the endpoint and the control
+    /// channel should be up by the time the first server runs.
     pub(crate) fn start(
         request: &GatewayRequest,
         config: &Config,
+        token: Result<(Secret, Source), TokenError>,
         supervisor: Arc<Supervisor>,
     ) -> Endpoint {
         let configured = request.addr.or(config.gateway.addr).unwrap_or_else(|| {
@@ -73,7 +77,7 @@ impl Endpoint {
                 .parse()
                 .expect("a valid default address")
         });
-        let (token, source) = match token::resolve(request.token.as_deref()) {
+        let (token, source) = match token {
             Ok((token, source)) => (Some(token), source),
             Err(err) => {
                 let source = if request.token.is_some() {
