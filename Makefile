@@ -41,7 +41,7 @@ lint: ui
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	@# The core crates must build and test without Tauri or WebKit.
-	@for crate in gatehouse-config gatehouse-secrets gatehouse-supervisor gatehouse-demo gatehouse-core; do \
+	@for crate in gatehouse-config gatehouse-secrets gatehouse-supervisor gatehouse-demo gatehouse-gateway gatehouse-bridge gatehouse-core; do \
 	  if cargo tree --locked -p $$crate -e normal,build,dev --prefix none | grep -qiE '^(tauri|wry|webkit)'; then \
 	    echo "$$crate depends on Tauri or WebKit"; exit 1; fi; \
 	done
@@ -52,10 +52,11 @@ test-ui:
 test-rust: ui
 	$(KEYRING_SESSION) cargo test --workspace --locked
 
-## Real MCP clients (the official Python SDK) against the real binary.
+## Real MCP clients (the official Python SDK, the Inspector CLI) against the
+## real binary: the servers, the gateway and the bridge.
 test-clients: ui
 	cargo build --locked
-	.tools/venv/bin/pytest -q -p no:cacheprovider tests/clients
+	$(KEYRING_SESSION) .tools/venv/bin/pytest -q -p no:cacheprovider tests/clients
 
 e2e: ui
 	cargo build --locked
