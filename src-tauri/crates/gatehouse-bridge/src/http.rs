@@ -205,6 +205,7 @@ impl Endpoint {
             // The endpoint is loopback: a user's HTTP_PROXY must never see this traffic.
             .no_proxy()
             .connect_timeout(CONNECT_TIMEOUT)
+            .pool_max_idle_per_host(0)
             // No overall timeout: a tool call may legitimately run for a long time.
             .build()
             .map_err(BridgeError::HttpClient)?;

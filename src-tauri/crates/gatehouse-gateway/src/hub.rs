@@ -121,25 +121,15 @@ impl Hub {
 
     /// Whether a server of that name is configured (running or not).
     pub(crate) fn is_configured(&self, server: &str) -> bool {
-        self.supervisor
-            .snapshot()
-            .iter()
-            .any(|status| status.name == server)
+        self.supervisor.state_of(server).is_some()
     }
 
     /// The state of `server`, and why, for error messages.
     pub(crate) fn describe(&self, server: &str) -> String {
-        match self
-            .supervisor
-            .snapshot()
-            .into_iter()
-            .find(|status| status.name == server)
-        {
+        match self.supervisor.state_of(server) {
             None => format!("there is no server `{server}`"),
-            Some(status) => match status.detail {
-                Some(detail) => format!("`{server}` is {}: {detail}", status.state.as_str()),
-                None => format!("`{server}` is {}", status.state.as_str()),
-            },
+            Some((state, Some(detail))) => format!("`{server}` is {}: {detail}", state.as_str()),
+            Some((state, None)) => format!("`{server}` is {}", state.as_str()),
         }
     }
 

@@ -123,6 +123,16 @@ impl Supervisor {
         self.events.subscribe()
     }
 
+    /// `name`'s state and why, without copying the whole snapshot; `None`
+    /// when no such server is configured.
+    pub fn state_of(&self, name: &str) -> Option<(ServerState, Option<String>)> {
+        self.statuses
+            .borrow()
+            .iter()
+            .find(|status| status.name == name)
+            .map(|status| (status.state, status.detail.clone()))
+    }
+
     /// The current status of every configured server, in config order.
     pub fn snapshot(&self) -> Vec<ServerStatus> {
         self.statuses.borrow().clone()
