@@ -37,6 +37,8 @@ pub(crate) enum Failure {
     Unexpected(String),
     /// The response stream ended (or broke) before the response to the request.
     Incomplete(String),
+    /// Gatehouse would not start a new session, or there was nothing to start one with.
+    NoNewSession(String),
     /// The session expired and starting a new one failed.
     SessionLost(Box<Failure>),
 }
@@ -70,6 +72,7 @@ impl Failure {
             Failure::Incomplete(reason) => {
                 format!("Gatehouse did not finish the response to this request: {reason}")
             }
+            Failure::NoNewSession(reason) => reason.clone(),
             Failure::SessionLost(cause) => format!(
                 "The Gatehouse session expired and a new one could not be started: {}",
                 cause.message()
@@ -152,20 +155,12 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// Whether sending failed because the connection was already closed by the peer, before
-/// the request could be written: a broken pipe or a reset while sending.
-fn is_stale_connection(error: &reqwest::Error) -> bool {
-    if error.is_connect() || !error.is_request() {
-        return false;
-    }
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
-            return matches!(io.kind(), std::io::ErrorKind::BrokenPipe);
-        }
-        source = cause.source();
-    }
-    false
+/// Whether the request failed on an established connection before any response came
+/// back. Almost always that is a pooled keep-alive connection the server had just closed
+/// (hyper servers close after answering without reading the whole body, as on an early
+/// 401 or 413), so the server never saw the request.
+fn is_lost_on_reused_connection(error: &reqwest::Error) -> bool {
+    error.is_request() && !error.is_connect() && !error.is_timeout()
 }
 
 /// The text of the innermost error in a chain.
@@ -205,7 +200,6 @@ impl Endpoint {
             // The endpoint is loopback: a user's HTTP_PROXY must never see this traffic.
             .no_proxy()
             .connect_timeout(CONNECT_TIMEOUT)
-            .pool_max_idle_per_host(0)
             // No overall timeout: a tool call may legitimately run for a long time.
             .build()
             .map_err(BridgeError::HttpClient)?;
@@ -299,11 +293,12 @@ impl Endpoint {
         let retry = request.try_clone();
         match request.send().await {
             Ok(response) => Ok(response),
-            // A pooled keep-alive connection the server had already closed (it does so
-            // after an error it answered before reading the whole body). The server did not
-            // get this request, so sending it again on a fresh connection is safe.
-            Err(error) if is_stale_connection(&error) => {
-                tracing::debug!("a pooled connection was closed by Gatehouse; sending again");
+            // Sent again at once, as browsers do: the connection is gone, and a server that
+            // did get the request but died before answering will not be there to get it twice.
+            Err(error) if is_lost_on_reused_connection(&error) => {
+                tracing::debug!(
+                    "the connection to Gatehouse closed before a response; sending again"
+                );
                 let Some(retry) = retry else {
                     return Err(self.send_failure(&error));
                 };

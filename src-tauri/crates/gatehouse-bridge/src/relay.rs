@@ -92,8 +92,7 @@ impl Pending {
     }
 }
 
-/// What one POST needs besides the message: how the session looked and what the
-/// response said about it.
+/// One POST of a message, as the code relaying its response needs it.
 struct Exchange<'a> {
     incoming: &'a Incoming,
     modern: bool,

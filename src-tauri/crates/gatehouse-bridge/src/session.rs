@@ -305,8 +305,8 @@ pub(crate) async fn reinitialize(relay: &Arc<Relay>, generation: u64) -> Result<
             return Ok(());
         }
         let Some(initialize) = state.initialize.clone() else {
-            return Err(Failure::Unexpected(
-                "there is no initialize request to start a new session with".to_owned(),
+            return Err(Failure::NoNewSession(
+                "the bridge has no initialize request to start one with".to_owned(),
             ));
         };
         (initialize, state.initialized.clone())
@@ -364,8 +364,8 @@ async fn initialize_result(
         }
         Some(match (message.get("result"), message.get("error")) {
             (Some(result), _) => Ok(result.clone()),
-            (None, error) => Err(Failure::Unexpected(format!(
-                "Gatehouse refused to start a new session: {}",
+            (None, error) => Err(Failure::NoNewSession(format!(
+                "Gatehouse refused the replayed initialize: {}",
                 error.map(Value::to_string).unwrap_or_default()
             ))),
         })

