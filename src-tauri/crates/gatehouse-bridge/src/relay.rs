@@ -25,7 +25,10 @@ use crate::stdio::{Line, LineReader, MAX_LINE_BYTES};
 /// their order (e.g. `notifications/initialized` before the next request) without letting
 /// a stuck POST stall the relay.
 const IN_ORDER_WAIT: Duration = Duration::from_secs(5);
-/// After a legacy-era request is cancelled, how long to keep listening for its response.
+/// How long the reader waits for `initialize` to be answered before relaying what
+/// the client sent after it.
+const HANDSHAKE_WAIT: Duration = Duration::from_secs(30);
+/// How long a legacy-era request may still be answered after it was cancelled.
 const LEGACY_CANCEL_GRACE: Duration = Duration::from_secs(10);
 /// How long a response stream may stay open after it delivered its response.
 const AFTER_RESPONSE_WAIT: Duration = Duration::from_secs(1);
@@ -213,10 +216,16 @@ impl Relay {
                         cancelled: cancelled.clone(),
                     },
                 );
+                let opens_session = method == "initialize";
                 let relay = self.clone();
-                self.tasks.spawn(async move {
+                let task = self.tasks.spawn(async move {
                     relay.run_request(incoming, serial, cancelled).await;
                 });
+                // Everything after `initialize` belongs to the session it
+                // opens: read on only once its id is known.
+                if opens_session && tokio::time::timeout(HANDSHAKE_WAIT, task).await.is_err() {
+                    tracing::debug!("initialize is slow to be answered; reading on");
+                }
             }
             Kind::Batch { .. } => {
                 let relay = self.clone();

@@ -367,8 +367,16 @@ mod unix {
                     continue;
                 }
             };
-            // Token requests are frequent (every bridge start) and dull.
-            if matches!(request, Request::Token | Request::Gateway) {
+            // Reads are frequent (every bridge start, the CLI) and dull; changes
+            // are worth a line.
+            if matches!(
+                request,
+                Request::Token
+                    | Request::Gateway
+                    | Request::List
+                    | Request::Show { .. }
+                    | Request::Logs { .. }
+            ) {
                 tracing::debug!(?request, "control request");
             } else {
                 tracing::info!(?request, "control request");

@@ -155,6 +155,11 @@ const TOKEN_PARAMS: [&str; 4] = ["token", "access_token", "auth", "bearer"];
 
 fn refuse(status: StatusCode, message: &str) -> Response {
     let mut response = (status, format!("{message}\n")).into_response();
+    // The request body was not read: the connection cannot carry another
+    // request, and the client should know before it tries.
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, http::HeaderValue::from_static("close"));
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,

@@ -38,6 +38,11 @@ pub(crate) struct Handler {
     pub(crate) scope: Scope,
 }
 
+/// How long a list or call waits for servers that are still starting (a
+/// Gatehouse the bridge just started): long enough for a quick handshake,
+/// short enough not to stall a client; later arrivals come by list_changed.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The list methods whose results 2026-07-28 requires caching hints on.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Cacheable {
@@ -375,6 +380,7 @@ impl rmcp::ServerHandler for Handler {
         _request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
+        self.hub.settled(&self.scope, SETTLE).await;
         let index = self.hub.index();
         let tools: Vec<Value> = match &self.scope {
             Scope::All => index
@@ -409,7 +415,12 @@ impl rmcp::ServerHandler for Handler {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let Some((server, tool)) = self.resolve_tool(&request.name) else {
+        let mut resolved = self.resolve_tool(&request.name);
+        if resolved.is_none() {
+            self.hub.settled(&self.scope, SETTLE).await;
+            resolved = self.resolve_tool(&request.name);
+        }
+        let Some((server, tool)) = resolved else {
             return Err(ErrorData::invalid_params(
                 format!("unknown tool `{}`", request.name),
                 None,
@@ -420,6 +431,12 @@ impl rmcp::ServerHandler for Handler {
         let mut params = request;
         params.name = tool.clone().into();
         params.meta = forwarded_meta(params.meta);
+        if self.hub.supervisor.connection(&server).is_none() {
+            return Ok(CallToolResponse::Complete(tool_error(format!(
+                "`{tool}` cannot run: {}. `gatehouse server start {server}` starts it.",
+                self.hub.describe(&server)
+            ))));
+        }
         let forwarded = ClientRequest::CallToolRequest(CallToolRequest::new(params));
         drop(_entered);
         let result = match self.forward(&server, forwarded, &context).await {
@@ -434,8 +451,7 @@ impl rmcp::ServerHandler for Handler {
                 return Err(ErrorData::internal_error("the request was cancelled", None));
             }
             Err(CallError::Closed(_)) => tool_error(format!(
-                "The MCP server `{server}` stopped before `{tool}` finished ({}). Gatehouse restarts crashed servers; try again in a moment.",
-                self.hub.describe(&server)
+                "The MCP server `{server}` stopped before `{tool}` finished, so the call has no result. Gatehouse restarts servers that crash; try again in a moment."
             )),
             Err(CallError::Failed(reason)) => {
                 tool_error(format!("Calling `{tool}` on `{server}` failed: {reason}"))
@@ -449,6 +465,7 @@ impl rmcp::ServerHandler for Handler {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
+        self.hub.settled(&self.scope, SETTLE).await;
         let cursor = request.and_then(|r| r.cursor);
         let make = |cursor| {
             ClientRequest::ListPromptsRequest(ListPromptsRequest::with_param(
@@ -514,6 +531,7 @@ impl rmcp::ServerHandler for Handler {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
+        self.hub.settled(&self.scope, SETTLE).await;
         let cursor = request.and_then(|r| r.cursor);
         let make = |cursor| {
             ClientRequest::ListResourcesRequest(ListResourcesRequest::with_param(
@@ -573,6 +591,7 @@ impl rmcp::ServerHandler for Handler {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        self.hub.settled(&self.scope, SETTLE).await;
         let cursor = request.and_then(|r| r.cursor);
         let make = |cursor| {
             ClientRequest::ListResourceTemplatesRequest(ListResourceTemplatesRequest::with_param(

@@ -133,6 +133,24 @@ impl Hub {
         }
     }
 
+    /// Waits, up to `max`, until no server `scope` sees is still starting,
+    /// then serves from the latest snapshot: a client that connects just
+    /// after Gatehouse started (a bridge that started it) sees every tool.
+    pub(crate) async fn settled(&self, scope: &Scope, max: std::time::Duration) {
+        let starting = |all: &Vec<ServerStatus>| {
+            all.iter()
+                .any(|s| s.state == ServerState::Starting && scope.sees(&s.name))
+        };
+        let mut statuses = self.supervisor.subscribe();
+        if !starting(&statuses.borrow()) {
+            return;
+        }
+        drop(tokio::time::timeout(max, statuses.wait_for(|all| !starting(all))).await);
+        let snapshot = statuses.borrow().clone();
+        *self.index.write().unwrap_or_else(PoisonError::into_inner) =
+            Arc::new(Index::build(&snapshot));
+    }
+
     /// Registers a legacy session for list-change notifications.
     pub(crate) fn add_session(&self, scope: Scope, peer: Peer<RoleServer>) {
         self.add(scope, Listener::Session(peer));
@@ -170,6 +188,9 @@ impl Hub {
     pub(crate) async fn watch(self: Arc<Self>, token: CancellationToken) {
         let mut statuses = self.supervisor.subscribe();
         let mut events = self.supervisor.events();
+        // What listeners were last told about; the shared index may be
+        // ahead of it (see `Hub::settled`).
+        let mut notified = self.index();
         loop {
             tokio::select! {
                 () = token.cancelled() => return,
@@ -178,7 +199,7 @@ impl Hub {
                         return;
                     }
                     let snapshot = statuses.borrow_and_update().clone();
-                    self.apply_snapshot(&snapshot).await;
+                    notified = self.apply_snapshot(&notified, &snapshot).await;
                 }
                 event = events.recv() => match event {
                     Ok(event) => {
@@ -196,13 +217,11 @@ impl Hub {
         }
     }
 
-    async fn apply_snapshot(&self, snapshot: &[ServerStatus]) {
-        let next = Index::build(snapshot);
-        let previous = {
-            let mut index = self.index.write().unwrap_or_else(PoisonError::into_inner);
-            std::mem::replace(&mut *index, Arc::new(next))
-        };
-        let current = self.index();
+    /// Publishes the index of `snapshot`, tells listeners what changed
+    /// since `previous`, and returns the new index.
+    async fn apply_snapshot(&self, previous: &Index, snapshot: &[ServerStatus]) -> Arc<Index> {
+        let current = Arc::new(Index::build(snapshot));
+        *self.index.write().unwrap_or_else(PoisonError::into_inner) = current.clone();
         // A server whose tools differ, or that started or stopped.
         let mut changed: Vec<(&str, bool)> = Vec::new();
         for (server, tools) in &current.servers {
@@ -218,7 +237,7 @@ impl Hub {
             }
         }
         if changed.is_empty() {
-            return;
+            return current;
         }
         tracing::debug!(servers = ?changed, "tool lists changed");
         // A server that started or stopped also brings or takes its
@@ -235,6 +254,7 @@ impl Hub {
             },
         )
         .await;
+        current
     }
 
     /// Sends the `changed` notifications to every listener `wants`, and

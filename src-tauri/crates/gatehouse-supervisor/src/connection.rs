@@ -207,21 +207,40 @@ pub(crate) struct RawResults {
 const RAW_RESULT_TTL: Duration = Duration::from_secs(60);
 
 #[derive(Deserialize)]
-struct ResponseProbe<'a> {
+struct Probe<'a> {
     id: Option<serde_json::Value>,
+    #[serde(borrow)]
+    method: Option<&'a str>,
+    #[serde(borrow)]
+    params: Option<&'a serde_json::value::RawValue>,
     #[serde(borrow)]
     result: Option<&'a serde_json::value::RawValue>,
 }
 
+/// Called for every message line from the server, in order, before rmcp
+/// sees it: keeps responses' raw results, and routes progress here rather
+/// than in rmcp's notification handler, which runs concurrently and could
+/// deliver a call's last progress after its result.
+pub(crate) fn observe(line: &[u8], raw: &RawResults, progress: &ProgressRoutes) {
+    let Ok(probe) = serde_json::from_slice::<Probe<'_>>(line) else {
+        return;
+    };
+    match (probe.id, probe.method, probe.result) {
+        (Some(id), None, Some(result)) => raw.keep(&id, result),
+        (None, Some("notifications/progress"), None) => {
+            if let Some(params) = probe
+                .params
+                .and_then(|p| serde_json::from_str::<ProgressNotificationParam>(p.get()).ok())
+            {
+                progress.route(params);
+            }
+        }
+        _ => {}
+    }
+}
+
 impl RawResults {
-    /// Called for every message line from the server, before rmcp sees it.
-    pub(crate) fn observe(&self, line: &[u8]) {
-        let Ok(probe) = serde_json::from_slice::<ResponseProbe<'_>>(line) else {
-            return;
-        };
-        let (Some(id), Some(result)) = (probe.id, probe.result) else {
-            return;
-        };
+    fn keep(&self, id: &serde_json::Value, result: &serde_json::value::RawValue) {
         let now = Instant::now();
         let mut entries = self.lock();
         if entries.len() >= 32 {
@@ -316,10 +335,9 @@ impl ProgressRoutes {
 }
 
 /// Gatehouse's side of the session with a server: says who we are, and
-/// routes what the server sends on its own.
+/// passes on what the server announces (progress goes through [`observe`]).
 pub(crate) struct ChildHandler {
     pub(crate) server: String,
-    pub(crate) progress: Arc<ProgressRoutes>,
     pub(crate) events: broadcast::Sender<ServerEvent>,
     /// Wakes the server task to list the tools again.
     pub(crate) tools_changed: Arc<Notify>,
@@ -345,14 +363,6 @@ impl rmcp::ClientHandler for ChildHandler {
             ClientCapabilities::default(),
             Implementation::new("gatehouse", env!("CARGO_PKG_VERSION")),
         )
-    }
-
-    async fn on_progress(
-        &self,
-        params: ProgressNotificationParam,
-        _context: NotificationContext<RoleClient>,
-    ) {
-        self.progress.route(params);
     }
 
     async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
@@ -383,9 +393,19 @@ mod tests {
     #[test]
     fn the_tap_keeps_a_result_verbatim_until_claimed_by_its_id() {
         let raw = RawResults::default();
-        raw.observe(br#"{"jsonrpc":"2.0","id":7,"result":{"tools":[{"name":"t","execution":{"taskSupport":"required"}}]}}"#);
-        raw.observe(br#"{"jsonrpc":"2.0","method":"notifications/progress","params":{}}"#);
-        raw.observe(b"not json");
+        let progress = ProgressRoutes::default();
+        for line in [
+            &br#"{"jsonrpc":"2.0","id":7,"result":{"tools":[{"name":"t","execution":{"taskSupport":"required"}}]}}"#[..],
+            br#"{"jsonrpc":"2.0","method":"notifications/progress","params":{"progressToken":1,"progress":1}}"#,
+            b"not json",
+        ] {
+            observe(line, &raw, &progress);
+        }
+        assert_eq!(
+            progress.lock().early.len(),
+            1,
+            "progress is routed from the tap"
+        );
         let id = rmcp::model::RequestId::Number(7);
         let result = raw.claim(&id).expect("claimed");
         assert_eq!(result["tools"][0]["execution"]["taskSupport"], "required");

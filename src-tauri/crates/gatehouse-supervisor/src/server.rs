@@ -293,6 +293,7 @@ async fn attempt(
     };
     // MCP messages go on to rmcp; anything else on stdout goes to the log.
     let raw = Arc::new(RawResults::default());
+    let progress = Arc::new(ProgressRoutes::default());
     let (messages, filter_output) = tokio::io::duplex(64 * 1024);
     tokio::spawn(
         stdout_filter::run(
@@ -301,15 +302,14 @@ async fn attempt(
             log.clone(),
             scrubber.clone(),
             raw.clone(),
+            progress.clone(),
         )
         .in_current_span(),
     );
     let transport = AsyncRwTransport::new_client(messages, stdin);
-    let progress = Arc::new(ProgressRoutes::default());
     let tools_changed = Arc::new(Notify::new());
     let handler = ChildHandler {
         server: spec.name.to_string(),
-        progress: progress.clone(),
         events: reporter.events.clone(),
         tools_changed: tools_changed.clone(),
     };

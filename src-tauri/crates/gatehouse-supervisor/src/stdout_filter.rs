@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::io::AsyncWriteExt;
 
-use crate::connection::RawResults;
+use crate::connection::{ProgressRoutes, RawResults, observe};
 use crate::logs::{BoundedLine, LogStream, ServerLog, read_line_bounded};
 use crate::secrets::Scrubber;
 
@@ -22,6 +22,7 @@ pub(crate) async fn run(
     log: Arc<ServerLog>,
     scrubber: Scrubber,
     raw: Arc<RawResults>,
+    progress: Arc<ProgressRoutes>,
 ) {
     let mut reader = tokio::io::BufReader::with_capacity(64 * 1024, stdout);
     while let Ok(Some(line)) = read_line_bounded(&mut reader, MAX_MESSAGE).await {
@@ -38,7 +39,7 @@ pub(crate) async fn run(
                 None => continue,
             }
         } else if is_message(&line.head) {
-            raw.observe(&line.head);
+            observe(&line.head, &raw, &progress);
             line.head
         } else {
             log.push(LogStream::Stdout, scrubber.scrub(&line.text()));
