@@ -1355,3 +1355,36 @@ fn an_environment_token_never_reaches_a_server_or_a_file_or_an_argv() {
     let sandbox = Sandbox::new();
     the_token_reaches_no_server(Keys::Off, &[("GATEHOUSE_TOKEN", ENV_TOKEN)], &sandbox);
 }
+
+// --- The bridge when Gatehouse cannot start ------------------------------------
+
+/// A bridge that has to start Gatehouse, which then cannot open its
+/// endpoint, says why and exits within seconds: the MCP client is never
+/// left waiting on a silent process, and stdout carries nothing but MCP.
+#[test]
+fn a_bridge_whose_gatehouse_cannot_start_says_why_and_exits_at_once() {
+    let sandbox = Sandbox::new();
+    sandbox.write_config(DEMO_CONFIG);
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let mut command = gatehouse(&sandbox, Keys::Off, &["bridge"]);
+    command
+        .env("GATEHOUSE_ADDR", &addr)
+        .env("GATEHOUSE_TOKEN", ENV_TOKEN)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY");
+    let (output, took) = run_within(command, Duration::from_secs(20));
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    assert!(
+        output.stdout.is_empty(),
+        "stdout is MCP only: {:?}",
+        stdout(&output)
+    );
+    assert!(
+        err.contains("Gatehouse could not be started") && err.contains("the port is in use"),
+        "no reason in: {err}"
+    );
+    drop(taken);
+}
