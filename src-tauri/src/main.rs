@@ -67,13 +67,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Bridge { server }) => {
-            // stdout carries MCP only; logs go to stderr, quietly by default.
-            let filter = cli.log_level.as_deref().unwrap_or("warn");
-            let _guard = logging::init(&LogOptions {
-                filter,
-                format: log_format(&cli, &Config::default()),
-                file_dir: None,
-            })?;
+            let _guard = stdio_logging(&cli)?;
             runtime()?.block_on(bridge::run(
                 &paths,
                 cli.config.as_deref(),
@@ -86,13 +80,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::DemoServer) => {
-            // stdout carries MCP only; logs go to stderr, quietly by default.
-            let filter = cli.log_level.as_deref().unwrap_or("warn");
-            let _guard = logging::init(&LogOptions {
-                filter,
-                format: log_format(&cli, &Config::default()),
-                file_dir: None,
-            })?;
+            let _guard = stdio_logging(&cli)?;
             runtime()?.block_on(gatehouse_demo::run_stdio())?;
             Ok(ExitCode::SUCCESS)
         }
@@ -129,6 +117,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// For the commands whose stdout carries MCP: logs go to stderr only,
+/// quietly unless asked.
+fn stdio_logging(cli: &Cli) -> anyhow::Result<Option<tracing_appender::non_blocking::WorkerGuard>> {
+    logging::init(&LogOptions {
+        filter: cli.log_level.as_deref().unwrap_or("warn"),
+        format: log_format(cli, &Config::default()),
+        file_dir: None,
+    })
 }
 
 fn gateway_request(args: &GatewayArgs) -> gatehouse_core::GatewayRequest {

@@ -231,18 +231,28 @@ impl Handler {
         }
     }
 
-    fn record_resources(&self, server: &str, result: &Value) {
-        if let Some(resources) = result.get("resources").and_then(Value::as_array) {
-            let mut routes = self
-                .hub
-                .resources
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for uri in resources
-                .iter()
-                .filter_map(|r| r.get("uri").and_then(Value::as_str))
-            {
-                routes.insert(uri.to_owned(), server.to_owned());
+    /// A list method on either scope: forwarded as it is to the one server,
+    /// or walked across the servers that `have` the feature on `/mcp`, each
+    /// item passed to `adjust` with its server.
+    async fn list_paged(
+        &self,
+        key: &str,
+        cursor: Option<String>,
+        make: impl Fn(Option<String>) -> ClientRequest,
+        have: impl Fn(&ServerCapabilities) -> bool,
+        adjust: impl Fn(&str, &mut Value),
+        context: &RequestContext<RoleServer>,
+    ) -> Result<Value, ErrorData> {
+        self.hub.settled(&self.scope, SETTLE).await;
+        match self.single() {
+            Some(server) => self
+                .forward(server, make(cursor), context)
+                .await
+                .map_err(to_error),
+            None => {
+                let servers = self.servers_with(have);
+                self.list_across(key, cursor, servers, make, adjust, context)
+                    .await
             }
         }
     }
@@ -465,35 +475,27 @@ impl rmcp::ServerHandler for Handler {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, ErrorData> {
-        self.hub.settled(&self.scope, SETTLE).await;
-        let cursor = request.and_then(|r| r.cursor);
         let make = |cursor| {
             ClientRequest::ListPromptsRequest(ListPromptsRequest::with_param(
                 PaginatedRequestParams::default().with_cursor(cursor),
             ))
         };
-        let raw = match self.single() {
-            Some(server) => self
-                .forward(server, make(cursor), &context)
-                .await
-                .map_err(to_error)?,
-            None => {
-                let servers = self.servers_with(|c| c.prompts.is_some());
-                self.list_across(
-                    "prompts",
-                    cursor,
-                    servers,
-                    make,
-                    |server, item| {
-                        if let Some(name) = item.get("name").and_then(Value::as_str) {
-                            item["name"] = json!(exposed_name(server, name));
-                        }
-                    },
-                    &context,
-                )
-                .await?
+        let rename = |server: &str, item: &mut Value| {
+            if let Some(name) = item.get("name").and_then(Value::as_str) {
+                item["name"] = json!(exposed_name(server, name));
             }
         };
+        let cursor = request.and_then(|r| r.cursor);
+        let raw = self
+            .list_paged(
+                "prompts",
+                cursor,
+                make,
+                |c| c.prompts.is_some(),
+                rename,
+                &context,
+            )
+            .await?;
         let meta = self.stash(raw, &context, Cacheable::Yes);
         Ok(placeholder_list(|shell: &mut ListPromptsResult| {
             shell.meta = Some(meta)
@@ -531,55 +533,32 @@ impl rmcp::ServerHandler for Handler {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, ErrorData> {
-        self.hub.settled(&self.scope, SETTLE).await;
-        let cursor = request.and_then(|r| r.cursor);
         let make = |cursor| {
             ClientRequest::ListResourcesRequest(ListResourcesRequest::with_param(
                 PaginatedRequestParams::default().with_cursor(cursor),
             ))
         };
-        let raw = match self.single() {
-            Some(server) => {
-                let raw = self
-                    .forward(server, make(cursor), &context)
-                    .await
-                    .map_err(to_error)?;
-                self.record_resources(server, &raw);
-                raw
-            }
-            None => {
-                let servers = self.servers_with(|c| c.resources.is_some());
-                let routes = std::sync::Mutex::new(Vec::new());
-                let page = self
-                    .list_across(
-                        "resources",
-                        cursor,
-                        servers,
-                        make,
-                        |server, item| {
-                            if let Some(uri) = item.get("uri").and_then(Value::as_str) {
-                                routes
-                                    .lock()
-                                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                                    .push((uri.to_owned(), server.to_owned()));
-                            }
-                        },
-                        &context,
-                    )
-                    .await?;
-                let mut known = self
-                    .hub
+        // URIs stay as they are; remember whose they are, for reads.
+        let route = |server: &str, item: &mut Value| {
+            if let Some(uri) = item.get("uri").and_then(Value::as_str) {
+                self.hub
                     .resources
                     .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                known.extend(
-                    routes
-                        .into_inner()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner),
-                );
-                page
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(uri.to_owned(), server.to_owned());
             }
         };
+        let cursor = request.and_then(|r| r.cursor);
+        let raw = self
+            .list_paged(
+                "resources",
+                cursor,
+                make,
+                |c| c.resources.is_some(),
+                route,
+                &context,
+            )
+            .await?;
         let meta = self.stash(raw, &context, Cacheable::Yes);
         Ok(placeholder_list(|shell: &mut ListResourcesResult| {
             shell.meta = Some(meta)
@@ -591,31 +570,22 @@ impl rmcp::ServerHandler for Handler {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, ErrorData> {
-        self.hub.settled(&self.scope, SETTLE).await;
-        let cursor = request.and_then(|r| r.cursor);
         let make = |cursor| {
             ClientRequest::ListResourceTemplatesRequest(ListResourceTemplatesRequest::with_param(
                 PaginatedRequestParams::default().with_cursor(cursor),
             ))
         };
-        let raw = match self.single() {
-            Some(server) => self
-                .forward(server, make(cursor), &context)
-                .await
-                .map_err(to_error)?,
-            None => {
-                let servers = self.servers_with(|c| c.resources.is_some());
-                self.list_across(
-                    "resourceTemplates",
-                    cursor,
-                    servers,
-                    make,
-                    |_, _| {},
-                    &context,
-                )
-                .await?
-            }
-        };
+        let cursor = request.and_then(|r| r.cursor);
+        let raw = self
+            .list_paged(
+                "resourceTemplates",
+                cursor,
+                make,
+                |c| c.resources.is_some(),
+                |_, _| {},
+                &context,
+            )
+            .await?;
         let meta = self.stash(raw, &context, Cacheable::Yes);
         Ok(placeholder_list(
             |shell: &mut ListResourceTemplatesResult| shell.meta = Some(meta),
