@@ -21,6 +21,9 @@ pub async fn run(paths: &Paths, config: Option<&Path>, server: Option<&str>) -> 
     let gateway = match gateway(paths).await {
         Ok(gateway) => gateway,
         Err(ClientError::NotRunning { .. }) => start(paths, config).await?,
+        // No control channel on this platform yet (Windows): the address
+        // from the config, and the token from the environment or keyring.
+        Err(ClientError::Unsupported) => configured(paths)?,
         Err(err) => return Err(err.into()),
     };
     let base = match (gateway.url, gateway.error) {
@@ -58,8 +61,29 @@ async fn gateway(paths: &Paths) -> Result<GatewayReport, ClientError> {
     }
 }
 
+/// The endpoint as configured, for platforms without a control channel.
+fn configured(paths: &Paths) -> anyhow::Result<GatewayReport> {
+    let config = gatehouse_core::config::load(&paths.config_file)?;
+    let from_env = std::env::var("GATEHOUSE_ADDR")
+        .ok()
+        .and_then(|addr| addr.parse().ok());
+    let addr = gatehouse_core::configured_addr(from_env, &config);
+    Ok(GatewayReport {
+        url: Some(format!("http://{addr}/mcp")),
+        addr: addr.to_string(),
+        error: None,
+        token_source: "keyring".to_owned(),
+        token_hint: String::new(),
+    })
+}
+
 async fn check_server(paths: &Paths, server: &str) -> anyhow::Result<()> {
-    let mut client = Client::connect(&paths.runtime_dir).await?;
+    let mut client = match Client::connect(&paths.runtime_dir).await {
+        Ok(client) => client,
+        // Without a control channel the endpoint says so itself (404).
+        Err(ClientError::Unsupported) => return Ok(()),
+        Err(err) => return Err(err.into()),
+    };
     match client
         .call(&Request::Show {
             server: server.to_owned(),
@@ -153,9 +177,15 @@ impl TokenSource for ControlToken {
                 .build()
                 .map_err(|e| e.to_string())?;
             runtime.block_on(async move {
-                let mut client = Client::connect(&runtime_dir)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let mut client = match Client::connect(&runtime_dir).await {
+                    Ok(client) => client,
+                    Err(ClientError::Unsupported) => {
+                        return gatehouse_core::token::resolve(None)
+                            .map(|(token, _)| token.expose().to_owned())
+                            .map_err(|e| e.to_string());
+                    }
+                    Err(err) => return Err(err.to_string()),
+                };
                 match client
                     .call(&Request::Token)
                     .await

@@ -91,15 +91,10 @@ pub fn run(inputs: &Inputs<'_>) -> Vec<Check> {
 
 /// Whether the MCP endpoint's port is free, or held by this Gatehouse.
 fn endpoint_check(config: &Config, paths: &Paths) -> Check {
-    let addr = std::env::var("GATEHOUSE_ADDR")
+    let from_env = std::env::var("GATEHOUSE_ADDR")
         .ok()
-        .and_then(|addr| addr.parse().ok())
-        .or(config.gateway.addr)
-        .unwrap_or_else(|| {
-            gatehouse_gateway::DEFAULT_ADDR
-                .parse()
-                .expect("a valid default address")
-        });
+        .and_then(|addr| addr.parse().ok());
+    let addr = crate::configured_addr(from_env, config);
     if gatehouse_running(&paths.runtime_dir) {
         return Check::ok(
             "endpoint",

@@ -24,6 +24,16 @@ pub struct GatewayRequest {
     pub token: Option<String>,
 }
 
+/// Where the endpoint listens: `flag_or_env` (`--addr`, `$GATEHOUSE_ADDR`),
+/// else `[gateway] addr`, else [`gatehouse_gateway::DEFAULT_ADDR`].
+pub fn configured_addr(flag_or_env: Option<SocketAddr>, config: &Config) -> SocketAddr {
+    flag_or_env.or(config.gateway.addr).unwrap_or_else(|| {
+        gatehouse_gateway::DEFAULT_ADDR
+            .parse()
+            .expect("a valid default address")
+    })
+}
+
 /// The endpoint as the GUI and `gatehouse token`/`doctor` show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatewayInfo {
@@ -72,11 +82,7 @@ impl Endpoint {
         token: Result<(Secret, Source), TokenError>,
         supervisor: Arc<Supervisor>,
     ) -> Endpoint {
-        let configured = request.addr.or(config.gateway.addr).unwrap_or_else(|| {
-            gatehouse_gateway::DEFAULT_ADDR
-                .parse()
-                .expect("a valid default address")
-        });
+        let configured = configured_addr(request.addr, config);
         let (token, source) = match token {
             Ok((token, source)) => (Some(token), source),
             Err(err) => {

@@ -27,6 +27,6 @@ pub mod secrets;
 pub mod token;
 
 pub use crate::core::{Core, Error};
-pub use crate::endpoint::{GatewayInfo, GatewayRequest};
+pub use crate::endpoint::{GatewayInfo, GatewayRequest, configured_addr};
 pub use gatehouse_config as config;
 pub use gatehouse_supervisor as supervisor;
