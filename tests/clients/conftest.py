@@ -1,5 +1,5 @@
 """Shared harness for the client tests: the real `gatehouse` binary, real MCP
-peers (server-everything, server-memory, a Python SDK fixture server), and
+peers (server-everything, server-memory, two Python SDK fixture servers), and
 helpers to start, query and stop Gatehouse instances in throwaway homes.
 
 Every instance lives in its own temporary `$GATEHOUSE_HOME` with `HOME`
@@ -34,6 +34,7 @@ MEMORY = str(PEERS / "mcp-server-memory")
 INSPECTOR = str(ROOT / "tests/clients/inspector")
 PYTHON = str(ROOT / ".tools/venv/bin/python")
 SLOW_SERVER = str(ROOT / "tests/clients/fixtures/slow_server.py")
+PAGED_SERVER = str(ROOT / "tests/clients/fixtures/paged_server.py")
 
 # Variables a test's Gatehouse must not inherit from whoever runs pytest.
 _SCRUBBED = (
@@ -258,23 +259,35 @@ def slow_server_toml(events: Path) -> str:
     )
 
 
-GATEWAY_SERVERS = ("demo", "everything", "slow")
+def paged_server_toml(generation: Path) -> str:
+    return (
+        "[servers.paged]\n"
+        f"command = {toml_string(PYTHON)}\n"
+        f"args = [{toml_string(PAGED_SERVER)}]\n"
+        f"env = {{ PAGED_SERVER_GENERATION = {toml_string(str(generation))} }}\n"
+    )
+
+
+GATEWAY_SERVERS = ("demo", "everything", "slow", "paged")
 
 
 @pytest.fixture(scope="module")
 def gatehouse(tmp_path_factory):
     """One Gatehouse for a whole test module: servers `demo`, `everything`
-    (server-everything by absolute path) and `slow` (fixtures/slow_server.py),
-    a random 64-hex token in $GATEHOUSE_TOKEN (no keyring needed), endpoint on
-    a free loopback port. Yields a `Gatehouse` (unpacks as url, token, home,
-    env); SIGTERMs it afterwards and checks that it stopped cleanly."""
+    (server-everything by absolute path), `slow` (fixtures/slow_server.py)
+    and, last in config order, `paged` (fixtures/paged_server.py, whose
+    lists paginate); a random 64-hex token in $GATEHOUSE_TOKEN (no keyring
+    needed), endpoint on a free loopback port. Yields a `Gatehouse` (unpacks
+    as url, token, home, env); SIGTERMs it afterwards and checks that it
+    stopped cleanly."""
     home = tmp_path_factory.mktemp("gatehouse")
     config = (
         "[servers.demo]\n"
         'command = "gatehouse"\n'
         'args = ["demo-server"]\n\n'
         "[servers.everything]\n"
-        f"command = {toml_string(EVERYTHING)}\n\n" + slow_server_toml(home / "slow-events.txt")
+        f"command = {toml_string(EVERYTHING)}\n\n" + slow_server_toml(home / "slow-events.txt") + "\n"
+        + paged_server_toml(home / "paged-generation.txt")
     )
     instance = start_gatehouse(home, config, token=random_token(), wait_for_servers=GATEWAY_SERVERS)
     yield instance

@@ -3,8 +3,9 @@
 The clients are the official Python SDK (`mcp` 2.x, both protocol eras), the
 MCP Inspector's CLI and plain HTTP; the servers behind Gatehouse are real
 peers: the built-in demo server, `@modelcontextprotocol/server-everything`,
-`@modelcontextprotocol/server-memory` and `fixtures/slow_server.py` (a Python
-SDK server that records cancellation).
+`@modelcontextprotocol/server-memory`, `fixtures/slow_server.py` (a Python
+SDK server that records cancellation) and `fixtures/paged_server.py` (one
+whose every list paginates).
 
 Most tests share one Gatehouse (the module-scoped `gatehouse` fixture in
 conftest.py); the bridge's self-start and token rotation get their own.
@@ -29,6 +30,7 @@ import pytest
 from conftest import (
     APP,
     EVERYTHING,
+    GATEWAY_SERVERS,
     INSPECTOR,
     MEMORY,
     Gatehouse,
@@ -899,3 +901,206 @@ def test_a_bridge_client_survives_token_rotation_while_the_old_token_is_refused(
     assert stale.status_code == 401, (stale.status_code, stale.text)
     assert initialize_with(first["token"]) == 401
     assert initialize_with(rotated["token"]) == 200
+
+
+# ------------------------------------------------- 11. pagination
+
+
+# What fixtures/paged_server.py lists, in order, and how many per page; its
+# cursors are "p1", "p2", ... (the page they start).
+PAGED_TOOLS = [f"tool-{n}" for n in range(1, 8)]  # 3 per page
+PAGED_LISTS = {
+    "resources": ([f"paged://item/{n}" for n in range(1, 13)], 5),
+    "templates": ([f"paged://template/{{n}}/{c}" for c in "abc"], 2),
+    "prompts": ([f"prompt-{n}" for n in range(1, 6)], 2),
+}
+# kind: (the SDK client's list method, the result's field, an item's identity)
+LIST_CALLS = {
+    "resources": ("list_resources", "resources", lambda item: str(item.uri)),
+    "templates": ("list_resource_templates", "resource_templates", lambda item: item.uri_template),
+    "prompts": ("list_prompts", "prompts", lambda item: item.name),
+}
+
+
+async def list_page(client: Client, kind: str, cursor: str | None) -> tuple[list[str], str | None]:
+    """One page of a list, asked for with `cursor` (the SDK never pages by
+    itself; its response cache is bypassed): (identities, nextCursor)."""
+    method, field, identity = LIST_CALLS[kind]
+    result = await getattr(client, method)(cursor=cursor, cache_mode="bypass")
+    return [identity(item) for item in getattr(result, field)], result.next_cursor
+
+
+async def every_page(client: Client, kind: str) -> list[tuple[list[str], str | None]]:
+    """Every page of a list, following nextCursor from the first page on."""
+    pages, cursor = [], None
+    while True:
+        items, cursor = await list_page(client, kind, cursor)
+        pages.append((items, cursor))
+        if cursor is None:
+            return pages
+        assert len(pages) < 20, f"{kind}: still paging after 20 pages: {pages}"
+
+
+def offers(client: Client, kind: str) -> bool:
+    capabilities = client.server_capabilities
+    return (capabilities.prompts if kind == "prompts" else capabilities.resources) is not None
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_tools_list_is_one_page_with_every_tool_of_a_paginating_server(gatehouse: Gatehouse, mode):
+    """The supervisor follows the server's tools/list cursors at startup, so
+    both endpoints answer tools/list in one page holding all 7 tools."""
+
+    async def main():
+        async with mcp_http(gatehouse.url, gatehouse.token, mode) as client:
+            every = await client.list_tools(cache_mode="bypass")
+            called = await client.call_tool("paged__tool-7", {})  # from the server's last page
+        async with mcp_http(gatehouse.endpoint("paged"), gatehouse.token, mode) as paged:
+            one = await paged.list_tools(cache_mode="bypass")
+        return every, called, one
+
+    every, called, one = anyio.run(main)
+    names = [tool.name for tool in every.tools]
+    assert every.next_cursor is None, every.next_cursor
+    assert [n for n in names if n.startswith("paged__")] == [f"paged__{t}" for t in PAGED_TOOLS], names
+    assert {"demo__add_note", "everything__echo", "slow__wait"} <= set(names)
+    assert len(names) == len(set(names)), names
+    assert not called.is_error and text_of(called) == "tool 7", called
+    assert one.next_cursor is None and [tool.name for tool in one.tools] == PAGED_TOOLS, one
+
+
+@pytest.mark.parametrize("kind", list(PAGED_LISTS))
+@pytest.mark.parametrize("mode", MODES)
+def test_mcp_list_cursors_page_through_every_server_exactly_once(gatehouse: Gatehouse, mode, kind):
+    """Followed page by page on /mcp, prompts/list, resources/list and
+    resources/templates/list give every item of every server once, in config
+    order (prompts as `server__name`), on as many pages as `paged` (the last
+    server) has. The cursors are Gatehouse's own: never one of a server's,
+    and asking again with one gives the same page. On /mcp/paged the server's
+    own cursors pass through unchanged."""
+
+    async def main():
+        own = {}
+        for server in GATEWAY_SERVERS:
+            async with mcp_http(gatehouse.endpoint(server), gatehouse.token, mode) as client:
+                if offers(client, kind):
+                    own[server] = await every_page(client, kind)
+        async with mcp_http(gatehouse.url, gatehouse.token, mode) as client:
+            pages = await every_page(client, kind)
+            again = [await list_page(client, kind, cursor) for _, cursor in pages[:-1]]
+        return own, pages, again
+
+    own, pages, again = anyio.run(main)
+    listed, size = PAGED_LISTS[kind]
+    chunks = [listed[i : i + size] for i in range(0, len(listed), size)]
+    assert "paged" in own, f"/mcp/paged does not offer {kind}"
+    assert own["paged"] == [(chunk, f"p{i + 1}" if i + 1 < len(chunks) else None) for i, chunk in enumerate(chunks)], (
+        f"/mcp/paged did not pass the server's own pages and cursors through: {own['paged']}"
+    )
+    assert all(len(server_pages) == 1 for name, server_pages in own.items() if name != "paged"), own
+
+    def exposed(server: str, item: str) -> str:
+        return f"{server}__{item}" if kind == "prompts" else item
+
+    expected = [exposed(server, item) for server in own for items, _ in own[server] for item in items]
+    got = [item for items, _ in pages for item in items]
+    assert len(got) == len(set(got)), f"/mcp listed some {kind} twice: {pages}"
+    assert got == expected, f"/mcp {kind}: {pages}\nthe servers' own lists: {own}"
+    assert len(pages) == len(own["paged"]), pages
+
+    ours = [cursor for _, cursor in pages[:-1]]
+    theirs = {cursor for server_pages in own.values() for _, cursor in server_pages if cursor}
+    assert all(isinstance(c, str) and c for c in ours) and len(set(ours)) == len(ours), ours
+    assert not set(ours) & theirs, f"/mcp handed out a server's own cursor: {ours} vs {sorted(theirs)}"
+    assert again == pages[1:], "asking again with the same cursor gave a different page"
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_prompt_and_a_resource_from_later_pages_work_through_mcp(gatehouse: Gatehouse, mode):
+    async def main():
+        async with mcp_http(gatehouse.url, gatehouse.token, mode) as fresh:  # nothing listed yet
+            cold_prompt = await fresh.get_prompt("paged__prompt-3")
+            cold_read = await fresh.read_resource("paged://item/12")
+        async with mcp_http(gatehouse.url, gatehouse.token, mode) as client:
+            prompts = await every_page(client, "prompts")
+            resources = await every_page(client, "resources")
+            prompt = await client.get_prompt("paged__prompt-5")
+            read = await client.read_resource("paged://item/7")
+        return cold_prompt, cold_read, prompts, resources, prompt, read
+
+    cold_prompt, cold_read, prompts, resources, prompt, read = anyio.run(main)
+    assert "paged__prompt-3" in prompts[1][0] and "paged__prompt-5" in prompts[2][0], prompts
+    assert "paged://item/7" in resources[1][0] and "paged://item/12" in resources[2][0], resources
+    assert [m.content.text for m in cold_prompt.messages] == ["prompt 3"], cold_prompt
+    assert [m.content.text for m in prompt.messages] == ["prompt 5"], prompt
+    assert [(str(c.uri), c.text) for c in cold_read.contents] == [("paged://item/12", "item 12")], cold_read
+    assert [(str(c.uri), c.text) for c in read.contents] == [("paged://item/7", "item 7")], read
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_cursor_gatehouse_did_not_hand_out_is_invalid_params(gatehouse: Gatehouse, mode):
+    """On /mcp a garbage cursor, or a server's own cursor, is -32602; on
+    /mcp/paged the server's own -32602 for a cursor it does not know comes
+    back as it is."""
+
+    async def error_of(client: Client, kind: str, cursor: str) -> MCPError | None:
+        try:
+            await list_page(client, kind, cursor)
+        except MCPError as error:
+            return error
+        return None
+
+    async def main():
+        errors = {}
+        async with mcp_http(gatehouse.url, gatehouse.token, mode) as client:
+            for kind in PAGED_LISTS:
+                for cursor in ("not-a-cursor", "p1"):
+                    errors[("/mcp", kind, cursor)] = await error_of(client, kind, cursor)
+        async with mcp_http(gatehouse.endpoint("paged"), gatehouse.token, mode) as client:
+            for kind in PAGED_LISTS:
+                errors[("/mcp/paged", kind, "not-a-cursor")] = await error_of(client, kind, "not-a-cursor")
+        return errors
+
+    errors = anyio.run(main)
+    codes = {key: error and error.code for key, error in errors.items()}
+    assert codes == {key: -32602 for key in errors}, {key: repr(error) for key, error in errors.items()}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_continuing_with_a_cursor_the_server_has_since_expired_is_invalid_params(gatehouse: Gatehouse, mode):
+    """A server's cursors expire when its listing changes (paged_server.py:
+    when its generation file changes). A client that goes on paging with a
+    cursor Gatehouse handed out before must get -32602, as from the server
+    itself on /mcp/paged, so that it starts the listing over (the SDK's
+    client evicts its cache on exactly that), never a short final page that
+    looks like the whole list."""
+    generation = gatehouse.home / "paged-generation.txt"
+
+    async def main():
+        outcomes = {}
+        async with mcp_http(gatehouse.url, gatehouse.token, mode) as client:
+            firsts = {kind: await list_page(client, kind, None) for kind in PAGED_LISTS}
+            generation.write_text("1")
+            try:
+                for kind, (_, cursor) in firsts.items():
+                    try:
+                        outcomes[("/mcp", kind)] = await list_page(client, kind, cursor)
+                    except MCPError as error:
+                        outcomes[("/mcp", kind)] = error
+                async with mcp_http(gatehouse.endpoint("paged"), gatehouse.token, mode) as paged:
+                    for kind in PAGED_LISTS:
+                        try:
+                            outcomes[("/mcp/paged", kind)] = await list_page(paged, kind, "p1")
+                        except MCPError as error:
+                            outcomes[("/mcp/paged", kind)] = error
+            finally:
+                generation.unlink()
+        return firsts, outcomes
+
+    firsts, outcomes = anyio.run(main)
+    assert all(cursor for _, cursor in firsts.values()), firsts
+    got = {key: (outcome.code if isinstance(outcome, MCPError) else outcome) for key, outcome in outcomes.items()}
+    assert got == {key: -32602 for key in outcomes}, (
+        "continuing a list whose server has expired its cursors (-32602 expected); got: "
+        + ", ".join(f"{where} {kind}: {result!r}" for (where, kind), result in got.items())
+    )

@@ -185,11 +185,16 @@ impl Handler {
         };
         let mut items = Vec::new();
         while let Some(server) = servers.get(position) {
+            let resuming = child_cursor.is_some();
             let result = match self
                 .forward(server, make(child_cursor.take()), context)
                 .await
             {
                 Ok(result) => result,
+                // The server refused the cursor the client's cursor names
+                // (its list changed): the client must start over, not get
+                // a short list that looks complete.
+                Err(CallError::Mcp(error)) if resuming => return Err(error),
                 // One server failing to list must not hide the others.
                 Err(err) => {
                     tracing::warn!(server, %err, "listing {key} failed");
