@@ -116,3 +116,34 @@ fn commands_are_found_on_the_login_shells_path_as_a_gui_launch_needs() {
         "{path}"
     );
 }
+
+#[test]
+fn doctor_says_when_the_endpoint_port_is_taken_and_how_to_fix_it() {
+    let sandbox = Sandbox::new();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    sandbox.write_config(&format!("[gateway]\naddr = \"{addr}\"\n"));
+    let mut command = sandbox.command(&["doctor", "--json"]);
+    command.env_remove("GATEHOUSE_ADDR");
+    let output = command.output().unwrap();
+    let endpoint = find(&checks(&output), "endpoint").clone();
+    assert_eq!(endpoint["status"], "fail", "{endpoint}");
+    assert_eq!(
+        endpoint["summary"],
+        format!("{addr} is in use by another program, so the MCP endpoint cannot start")
+    );
+    assert!(
+        endpoint["fix"].as_str().unwrap().contains("[gateway] addr"),
+        "{endpoint}"
+    );
+    assert!(!output.status.success(), "a failed check fails the command");
+
+    drop(taken);
+    let output = command.output().unwrap();
+    let endpoint = find(&checks(&output), "endpoint").clone();
+    assert_eq!(endpoint["status"], "ok", "{endpoint}");
+    assert_eq!(
+        endpoint["summary"],
+        format!("{addr} is free for the MCP endpoint")
+    );
+}
