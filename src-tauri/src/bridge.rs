@@ -168,36 +168,31 @@ struct ControlToken {
 
 impl TokenSource for ControlToken {
     fn token(&self) -> Result<String, String> {
-        let runtime_dir = self.runtime_dir.clone();
-        // Called from the bridge's async code, which must not block on its
-        // own runtime: ask on a thread with a runtime of its own.
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            runtime.block_on(async move {
-                let mut client = match Client::connect(&runtime_dir).await {
-                    Ok(client) => client,
-                    Err(ClientError::Unsupported) => {
-                        return gatehouse_core::token::resolve(None)
-                            .map(|(token, _)| token.expose().to_owned())
-                            .map_err(|e| e.to_string());
-                    }
-                    Err(err) => return Err(err.to_string()),
-                };
-                match client
-                    .call(&Request::Token)
-                    .await
-                    .map_err(|e| e.to_string())?
-                {
-                    Response::Token(token) => Ok(token),
-                    Response::Error(reason) => Err(reason),
-                    other => Err(format!("unexpected answer from Gatehouse: {other:?}")),
+        // The bridge calls this on a blocking-pool thread, where a small
+        // runtime of our own may block.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        runtime.block_on(async {
+            let mut client = match Client::connect(&self.runtime_dir).await {
+                Ok(client) => client,
+                Err(ClientError::Unsupported) => {
+                    return gatehouse_core::token::resolve(None)
+                        .map(|(token, _)| token.expose().to_owned())
+                        .map_err(|e| e.to_string());
                 }
-            })
+                Err(err) => return Err(err.to_string()),
+            };
+            match client
+                .call(&Request::Token)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Response::Token(token) => Ok(token),
+                Response::Error(reason) => Err(reason),
+                other => Err(format!("unexpected answer from Gatehouse: {other:?}")),
+            }
         })
-        .join()
-        .map_err(|_| "the token lookup failed".to_owned())?
     }
 }
