@@ -1,0 +1,559 @@
+//! Appending to, querying and pruning the call log.
+
+use std::path::Path;
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, TransactionBehavior, params, params_from_iter};
+use serde::{Deserialize, Serialize};
+
+use crate::chain::{Field, HASHED_COLUMNS, arguments_hash, read_head, require_head, row_hash};
+use crate::error::{Result, StoreError};
+use crate::record::{CallRecord, CallRow, Decision, MAX_OUTCOME_DETAIL, truncate};
+use crate::store::{Store, sql_err};
+
+/// Which rows [`Store::query`] and the exports return. The default is all of
+/// them, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Filter {
+    /// Only calls to this server.
+    pub server: Option<String>,
+    /// Only calls to this tool.
+    pub tool: Option<String>,
+    /// Only allowed, or only denied, calls.
+    pub decision: Option<Decision>,
+    /// Only calls at or after this time (Unix ms).
+    pub since_ms: Option<i64>,
+    /// Only calls before this time (Unix ms).
+    pub until_ms: Option<i64>,
+    /// Only calls whose arguments contain this text (ASCII case-insensitive).
+    pub search: Option<String>,
+    /// At most this many rows.
+    pub limit: Option<u32>,
+    /// Skip this many rows first (for paging).
+    pub offset: u32,
+}
+
+impl Store {
+    /// Appends one finished call to the log and returns its id.
+    ///
+    /// Call this once per call, when it has finished (or was denied, timed
+    /// out or cancelled): rows are never updated, because an update would
+    /// break the hash chain. The row, its chain hash and the chain head are
+    /// written in one transaction.
+    pub fn append(&mut self, record: &CallRecord) -> Result<i64> {
+        let err = sql_err(&self.path, "append to the call log");
+        // IMMEDIATE takes the write lock before reading the head, so two
+        // processes appending at once cannot both chain from the same row.
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
+        let id = append_in(&tx, &self.path, record)?;
+        tx.commit().map_err(&err)?;
+        Ok(id)
+    }
+
+    /// Returns the rows matching `filter`, newest first.
+    pub fn query(&self, filter: &Filter) -> Result<Vec<CallRow>> {
+        let mut rows = Vec::new();
+        self.for_each(filter, |row| {
+            rows.push(row);
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    /// Calls `f` with each row matching `filter`, newest first, without
+    /// holding them all in memory (exports can cover the whole log).
+    pub(crate) fn for_each(
+        &self,
+        filter: &Filter,
+        mut f: impl FnMut(CallRow) -> Result<()>,
+    ) -> Result<()> {
+        let err = sql_err(&self.path, "query the call log");
+        let (sql, values) = query_sql(filter);
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(&err)?;
+        let mut rows = stmt.query(params_from_iter(values)).map_err(&err)?;
+        while let Some(row) = rows.next().map_err(&err)? {
+            f(read_row(row, &self.path).map_err(|e| match e {
+                ReadError::Sql(source) => err(source),
+                ReadError::Store(e) => e,
+            })?)?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the oldest rows, those before `time_ms`, and returns how many.
+    ///
+    /// Only a prefix of the log (in id order) is deleted, up to the first row
+    /// at or after `time_ms`: rows are appended when calls finish, so times
+    /// are not strictly in id order, and a hole would break the chain. The
+    /// last deleted row's id and hash become the chain's anchor, so
+    /// [`Store::verify`] still passes and still catches later edits.
+    pub fn prune_before(&mut self, time_ms: i64) -> Result<usize> {
+        let err = sql_err(&self.path, "prune the call log");
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
+        let head = require_head(read_head(&tx).map_err(&err)?, &self.path)?;
+        let first_kept: Option<i64> = tx
+            .query_row(
+                "SELECT id FROM calls WHERE time_ms >= ?1 ORDER BY id LIMIT 1",
+                [time_ms],
+                |row| row.get(0),
+            )
+            .map(Some)
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })
+            .map_err(&err)?;
+        let last_pruned = match first_kept {
+            Some(id) => id - 1,
+            None => head.last_id,
+        };
+        if last_pruned <= head.anchor_id {
+            return Ok(0);
+        }
+        let anchor_hash: String = tx
+            .query_row(
+                "SELECT hash FROM calls WHERE id = ?1",
+                [last_pruned],
+                |row| row.get(0),
+            )
+            .map_err(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => StoreError::CorruptRow {
+                    path: self.path.clone(),
+                    id: last_pruned,
+                    column: "id",
+                    detail: "the row is missing, so it cannot become the chain's anchor; \
+                             run `gatehouse log verify`"
+                        .to_owned(),
+                },
+                e => err(e),
+            })?;
+        let deleted = tx
+            .execute("DELETE FROM calls WHERE id <= ?1", [last_pruned])
+            .map_err(&err)?;
+        tx.execute(
+            "UPDATE chain_head SET anchor_id = ?1, anchor_hash = ?2, row_count = row_count - ?3 \
+             WHERE singleton = 1",
+            params![last_pruned, anchor_hash, deleted as i64],
+        )
+        .map_err(&err)?;
+        tx.commit().map_err(&err)?;
+        Ok(deleted)
+    }
+
+    /// Appends every record in one transaction: only for building large test
+    /// logs quickly. Gatehouse itself appends one finished call at a time.
+    #[cfg(test)]
+    pub(crate) fn append_batch(&mut self, records: &[CallRecord]) -> Result<()> {
+        let err = sql_err(&self.path, "append to the call log");
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(&err)?;
+        for record in records {
+            append_in(&tx, &self.path, record)?;
+        }
+        tx.commit().map_err(&err)
+    }
+}
+
+/// Appends `record` inside the caller's write transaction.
+fn append_in(conn: &Connection, path: &Path, record: &CallRecord) -> Result<i64> {
+    let err = sql_err(path, "append to the call log");
+    let head = require_head(read_head(conn).map_err(&err)?, path)?;
+    // Ids are assigned here, not by SQLite, so they are gapless and part of
+    // the hash: a gap then always means a deleted row.
+    let id = head
+        .last_id
+        .checked_add(1)
+        .ok_or_else(|| StoreError::CorruptRow {
+            path: path.to_owned(),
+            id: head.last_id,
+            column: "id",
+            detail: "the chain head's last id is at its maximum".to_owned(),
+        })?;
+    let args_hash = arguments_hash(&record.arguments);
+    let detail = record
+        .outcome_detail
+        .as_deref()
+        .map(|text| truncate(text, MAX_OUTCOME_DETAIL));
+    let fields = [
+        Field::Int(id),
+        Field::Int(record.time_ms),
+        Field::Text(&record.client),
+        Field::Text(&record.server),
+        Field::Text(&record.tool),
+        Field::Text(&record.arguments),
+        Field::Text(&args_hash),
+        Field::Text(record.policy.as_str()),
+        Field::Text(record.decision.as_str()),
+        Field::Text(record.decided_by.as_str()),
+        Field::Int(record.wait_ms),
+        Field::Text(record.outcome.as_str()),
+        detail.map_or(Field::Null, Field::Text),
+        Field::Int(record.duration_ms),
+    ];
+    let hash = row_hash(&head.last_hash, &fields);
+    conn.prepare_cached(&format!(
+        "INSERT INTO calls ({HASHED_COLUMNS}, prev_hash, hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+    ))
+    .and_then(|mut stmt| {
+        stmt.execute(params![
+            id,
+            record.time_ms,
+            record.client,
+            record.server,
+            record.tool,
+            record.arguments,
+            args_hash,
+            record.policy.as_str(),
+            record.decision.as_str(),
+            record.decided_by.as_str(),
+            record.wait_ms,
+            record.outcome.as_str(),
+            detail,
+            record.duration_ms,
+            head.last_hash,
+            hash,
+        ])
+    })
+    .map_err(&err)?;
+    conn.prepare_cached(
+        "UPDATE chain_head SET last_id = ?1, last_hash = ?2, row_count = row_count + 1 \
+         WHERE singleton = 1",
+    )
+    .and_then(|mut stmt| stmt.execute(params![id, hash]))
+    .map_err(&err)?;
+    Ok(id)
+}
+
+/// The SQL and parameters for `filter`.
+fn query_sql(filter: &Filter) -> (String, Vec<Value>) {
+    let mut conditions = Vec::new();
+    let mut values = Vec::new();
+    let mut add = |condition: &str, value: Value| {
+        values.push(value);
+        conditions.push(format!("{condition} ?{}", values.len()));
+    };
+    if let Some(server) = &filter.server {
+        add("server =", Value::Text(server.clone()));
+    }
+    if let Some(tool) = &filter.tool {
+        add("tool =", Value::Text(tool.clone()));
+    }
+    if let Some(decision) = filter.decision {
+        add("decision =", Value::Text(decision.as_str().to_owned()));
+    }
+    if let Some(since) = filter.since_ms {
+        add("time_ms >=", Value::Integer(since));
+    }
+    if let Some(until) = filter.until_ms {
+        add("time_ms <", Value::Integer(until));
+    }
+    if let Some(search) = &filter.search {
+        values.push(Value::Text(format!("%{}%", escape_like(search))));
+        conditions.push(format!("arguments LIKE ?{} ESCAPE '\\'", values.len()));
+    }
+    let mut sql = format!("SELECT {HASHED_COLUMNS}, prev_hash, hash FROM calls");
+    if !conditions.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conditions.join(" AND "));
+    }
+    // Ties in time go newest-appended first; SQLite reads the rowid from the
+    // index, so this does not add a sort.
+    sql.push_str(" ORDER BY time_ms DESC, id DESC");
+    values.push(Value::Integer(filter.limit.map_or(-1, i64::from)));
+    values.push(Value::Integer(i64::from(filter.offset)));
+    sql.push_str(&format!(
+        " LIMIT ?{} OFFSET ?{}",
+        values.len() - 1,
+        values.len()
+    ));
+    (sql, values)
+}
+
+/// Makes `%`, `_` and `\` in a search match themselves.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+enum ReadError {
+    Sql(rusqlite::Error),
+    Store(StoreError),
+}
+
+impl From<rusqlite::Error> for ReadError {
+    fn from(e: rusqlite::Error) -> Self {
+        ReadError::Sql(e)
+    }
+}
+
+/// A row selected as `HASHED_COLUMNS, prev_hash, hash`.
+fn read_row(row: &rusqlite::Row<'_>, path: &Path) -> Result<CallRow, ReadError> {
+    let id: i64 = row.get(0)?;
+    Ok(CallRow {
+        id,
+        record: CallRecord {
+            time_ms: row.get(1)?,
+            client: row.get(2)?,
+            server: row.get(3)?,
+            tool: row.get(4)?,
+            arguments: row.get(5)?,
+            policy: parse_column(row, 7, "policy", id, path)?,
+            decision: parse_column(row, 8, "decision", id, path)?,
+            decided_by: parse_column(row, 9, "decided_by", id, path)?,
+            wait_ms: row.get(10)?,
+            outcome: parse_column(row, 11, "outcome", id, path)?,
+            outcome_detail: row.get(12)?,
+            duration_ms: row.get(13)?,
+        },
+        arguments_hash: row.get(6)?,
+        prev_hash: row.get(14)?,
+        hash: row.get(15)?,
+    })
+}
+
+/// Reads an enum column, naming the row and column if it holds something
+/// the code never writes.
+fn parse_column<T: std::str::FromStr<Err = String>>(
+    row: &rusqlite::Row<'_>,
+    idx: usize,
+    column: &'static str,
+    id: i64,
+    path: &Path,
+) -> Result<T, ReadError> {
+    let text: String = row.get(idx)?;
+    text.parse().map_err(|detail| {
+        ReadError::Store(StoreError::CorruptRow {
+            path: path.to_owned(),
+            id,
+            column,
+            detail,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{DecidedBy, Outcome, Policy};
+    use crate::testing::{record, temp_store};
+
+    fn ids(rows: &[CallRow]) -> Vec<i64> {
+        rows.iter().map(|row| row.id).collect()
+    }
+
+    #[test]
+    fn append_returns_gapless_ids_and_rows_read_back() {
+        let (_dir, _path, mut store) = temp_store();
+        let mut first = record(1);
+        first.decision = Decision::Denied;
+        first.decided_by = DecidedBy::Timeout;
+        first.policy = Policy::Deny;
+        first.outcome = Outcome::NotRun;
+        first.outcome_detail = Some("é".repeat(2_000));
+        assert_eq!(store.append(&first).unwrap(), 1);
+        assert_eq!(store.append(&record(2)).unwrap(), 2);
+
+        let rows = store.query(&Filter::default()).unwrap();
+        assert_eq!(ids(&rows), [2, 1]);
+        let row = &rows[1];
+        assert_eq!(row.arguments_hash, arguments_hash(r#"{"id":1}"#));
+        assert_eq!(row.prev_hash, crate::GENESIS_HASH);
+        assert_eq!(rows[0].prev_hash, row.hash);
+        // The detail is cut on a character boundary, everything else intact.
+        let detail = row.record.outcome_detail.clone().unwrap();
+        assert!(detail.len() <= MAX_OUTCOME_DETAIL && detail.chars().all(|c| c == 'é'));
+        assert_eq!(
+            CallRecord {
+                outcome_detail: first.outcome_detail.clone(),
+                ..row.record.clone()
+            },
+            first
+        );
+    }
+
+    #[test]
+    fn filters_combine_and_results_are_newest_first() {
+        let (_dir, _path, mut store) = temp_store();
+        let plan = [
+            (
+                1,
+                "notes",
+                "read_note",
+                Decision::Allowed,
+                r#"{"q":"50% off"}"#,
+            ),
+            (2, "notes", "delete_note", Decision::Denied, r#"{"id":7}"#),
+            (
+                3,
+                "files",
+                "read_note",
+                Decision::Allowed,
+                r#"{"path":"a_b"}"#,
+            ),
+            (
+                4,
+                "notes",
+                "read_note",
+                Decision::Denied,
+                r#"{"q":"FIFTY"}"#,
+            ),
+            (
+                5,
+                "notes",
+                "read_note",
+                Decision::Allowed,
+                r#"{"q":"fifty"}"#,
+            ),
+        ];
+        for (i, server, tool, decision, args) in plan {
+            store
+                .append(&CallRecord {
+                    server: server.to_owned(),
+                    tool: tool.to_owned(),
+                    decision,
+                    arguments: args.to_owned(),
+                    ..record(i)
+                })
+                .unwrap();
+        }
+        let q = |filter: Filter| ids(&store.query(&filter).unwrap());
+        assert_eq!(q(Filter::default()), [5, 4, 3, 2, 1]);
+        let notes = || Filter {
+            server: Some("notes".into()),
+            ..Filter::default()
+        };
+        assert_eq!(q(notes()), [5, 4, 2, 1]);
+        let read = Filter {
+            tool: Some("read_note".into()),
+            ..notes()
+        };
+        assert_eq!(q(read.clone()), [5, 4, 1]);
+        assert_eq!(
+            q(Filter {
+                decision: Some(Decision::Denied),
+                ..notes()
+            }),
+            [4, 2]
+        );
+        // since is inclusive, until exclusive.
+        assert_eq!(
+            q(Filter {
+                since_ms: Some(2_000),
+                until_ms: Some(5_000),
+                ..Filter::default()
+            }),
+            [4, 3, 2]
+        );
+        // Search is a substring, ASCII case-insensitive, with % and _ literal.
+        assert_eq!(
+            q(Filter {
+                search: Some("fifty".into()),
+                ..Filter::default()
+            }),
+            [5, 4]
+        );
+        assert_eq!(
+            q(Filter {
+                search: Some("50%".into()),
+                ..Filter::default()
+            }),
+            [1]
+        );
+        assert_eq!(
+            q(Filter {
+                search: Some("_".into()),
+                ..Filter::default()
+            }),
+            [3]
+        );
+        assert_eq!(
+            q(Filter {
+                limit: Some(2),
+                offset: 1,
+                ..read
+            }),
+            [4, 1]
+        );
+    }
+
+    #[test]
+    fn the_filtered_query_on_a_large_log_returns_the_right_rows() {
+        const ROWS: i64 = 100_000;
+        let (_dir, _path, mut store) = temp_store();
+        let records: Vec<CallRecord> = (0..ROWS)
+            .map(|i| CallRecord {
+                time_ms: i,
+                server: format!("server{}", i % 10),
+                tool: format!("tool{}", i % 7),
+                ..record(i)
+            })
+            .collect();
+        store.append_batch(&records).unwrap();
+        let filter = Filter {
+            server: Some("server3".into()),
+            tool: Some("tool5".into()),
+            since_ms: Some(50_000),
+            limit: Some(100),
+            ..Filter::default()
+        };
+        let rows = store.query(&filter).unwrap();
+        let expected: Vec<i64> = (50_000..ROWS)
+            .rev()
+            .filter(|i| i % 10 == 3 && i % 7 == 5)
+            .take(100)
+            .collect();
+        assert_eq!(expected.len(), 100);
+        // Time i was appended as id i + 1.
+        let times: Vec<i64> = rows.iter().map(|row| row.record.time_ms).collect();
+        assert_eq!(times, expected);
+        assert!(rows.iter().all(|row| row.id == row.record.time_ms + 1));
+        assert!(
+            rows.iter()
+                .all(|row| row.record.server == "server3" && row.record.tool == "tool5")
+        );
+    }
+
+    #[test]
+    fn the_filtered_query_uses_an_index_in_time_order() {
+        let (_dir, _path, store) = temp_store();
+        let (sql, _) = query_sql(&Filter {
+            server: Some("s".into()),
+            tool: Some("t".into()),
+            since_ms: Some(0),
+            limit: Some(100),
+            ..Filter::default()
+        });
+        let plan: Vec<String> = store
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map(rusqlite::params!["s", "t", 0, 100, 0], |row| {
+                row.get::<_, String>(3)
+            })
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains("calls_server_tool_time"), "{plan}");
+        assert!(
+            !plan.contains("TEMP B-TREE"),
+            "sorts instead of walking the index: {plan}"
+        );
+    }
+}
