@@ -579,6 +579,21 @@ def modern_request(url: str, token: str, method: str, params: dict, name: str | 
     return sse_messages(response)
 
 
+def test_a_client_ends_its_session_with_delete(gatehouse: Gatehouse):
+    """DELETE ends a legacy session with 200, as the SDKs expect; the
+    session is then gone (404), while a new one opens as usual."""
+    raw = RawLegacySession(gatehouse.url, gatehouse.token)
+    raw.initialize()
+    deleted = raw.http.delete(raw.url, headers=raw.headers)
+    assert deleted.status_code == 200, (deleted.status_code, deleted.text)
+    after = raw.post({"jsonrpc": "2.0", "id": 9, "method": "tools/list"})
+    assert after.status_code == 404, (after.status_code, after.text)
+    fresh = RawLegacySession(gatehouse.url, gatehouse.token)
+    fresh.initialize()
+    response, _ = fresh.request("tools/list")
+    assert any(tool["name"] == "demo__add_note" for tool in response["result"]["tools"])
+
+
 @pytest.mark.parametrize("era", ["legacy", MODERN_VERSION])
 def test_progress_is_relayed_in_order_with_the_clients_own_token(gatehouse: Gatehouse, era):
     """On the wire: every progress notification the child sends arrives on

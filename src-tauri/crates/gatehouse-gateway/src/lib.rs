@@ -143,6 +143,7 @@ impl Gateway {
                 hub.stash.clone(),
                 splice::splice,
             ))
+            .layer(axum::middleware::from_fn(session_closed))
             .layer(axum::middleware::from_fn_with_state(guard, auth::check));
         let shutdown = token.clone();
         let task = tokio::spawn(async move {
@@ -258,6 +259,18 @@ async fn per_server(
         Ok(response) => response.into_response(),
         Err(never) => match never {},
     }
+}
+
+/// rmcp answers a session's DELETE with 202; clients (the official Python
+/// and TypeScript SDKs) expect the 200 the TypeScript server sends, and log
+/// a failed termination otherwise.
+async fn session_closed(request: Request, next: axum::middleware::Next) -> Response {
+    let delete = request.method() == http::Method::DELETE;
+    let mut response = next.run(request).await;
+    if delete && response.status() == http::StatusCode::ACCEPTED {
+        *response.status_mut() = http::StatusCode::OK;
+    }
+    response
 }
 
 async fn not_found() -> Response {
