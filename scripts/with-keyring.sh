@@ -8,5 +8,7 @@ keyrings=$(mktemp -d)
 trap 'rm -rf "$keyrings"' EXIT
 # A throwaway keyring directory, so an existing login keyring with another
 # password can never block the unlock.
+# Tests that rotate the per-user gateway token check this before they do.
+export GATEHOUSE_TESTS_PRIVATE_KEYRING=1
 printf 'gatehouse-tests' | XDG_DATA_HOME="$keyrings" gnome-keyring-daemon --unlock --components=secrets --daemonize >/dev/null
 "$@"

@@ -109,20 +109,10 @@ impl Connection {
         }
     }
 
-    /// The server's configured name.
-    pub fn server(&self) -> &str {
-        &self.inner.server
-    }
-
     /// What the server said about itself at the handshake: its name,
     /// version, capabilities and instructions.
     pub fn server_info(&self) -> Option<Arc<ServerPeerInfo>> {
         self.inner.peer.peer_info()
-    }
-
-    /// True once the server stopped: requests fail at once.
-    pub fn is_closed(&self) -> bool {
-        self.inner.closed.is_cancelled()
     }
 
     /// Sends `request` and returns the server's `result` as it sent it.
