@@ -41,7 +41,7 @@ lint: ui
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	@# The core crates must build and test without Tauri or WebKit.
-	@for crate in gatehouse-config gatehouse-secrets gatehouse-supervisor gatehouse-demo gatehouse-gateway gatehouse-bridge gatehouse-store gatehouse-core; do \
+	@for crate in gatehouse-config gatehouse-secrets gatehouse-supervisor gatehouse-demo gatehouse-gateway gatehouse-bridge gatehouse-store gatehouse-approvals gatehouse-core; do \
 	  if cargo tree --locked -p $$crate -e normal,build,dev --prefix none | grep -qiE '^(tauri|wry|webkit)'; then \
 	    echo "$$crate depends on Tauri or WebKit"; exit 1; fi; \
 	done

@@ -32,6 +32,14 @@ pub enum Error {
         /// What is wrong, in one line.
         message: String,
     },
+    /// An edit names a server the config file does not have.
+    #[error("there is no server `{server}` in {}", path.display())]
+    UnknownServer {
+        /// The config file.
+        path: PathBuf,
+        /// The server asked for.
+        server: String,
+    },
     /// No home directory could be determined, and `$GATEHOUSE_HOME` is not set.
     #[error(
         "cannot find a home directory for Gatehouse's files; set GATEHOUSE_HOME to a directory"

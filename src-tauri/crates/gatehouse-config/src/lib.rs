@@ -12,7 +12,8 @@
 //! - `paths`: platform directories and the `$GATEHOUSE_HOME` override.
 //! - `schema`: the on-disk TOML format (serde types, nothing else).
 //! - `model`: the validated, in-memory configuration the rest of Gatehouse uses.
-//! - `edit`: format-preserving changes (`server add`/`remove`) and atomic writes.
+//! - `edit`: format-preserving changes (`server add`/`remove`, tool rules,
+//!   approval settings) and atomic writes.
 //! - `error`: the crate's error type, with file locations.
 #![deny(missing_docs)]
 
@@ -25,7 +26,10 @@ mod schema;
 use std::path::Path;
 
 pub use crate::error::{Error, Location, Result};
-pub use crate::model::{Config, GatewaySettings, LogFormat, LogSettings, ServerName, ServerSpec};
+pub use crate::model::{
+    ApprovalSettings, Config, GatewaySettings, LogFormat, LogSettings, ParseRuleError, Rule,
+    ServerName, ServerSpec,
+};
 pub use crate::paths::{Paths, ProjectDirsSource};
 
 /// The config written on first run: the built-in demo server, and comments
@@ -51,8 +55,22 @@ level = "info"
 # `gatehouse token show`.
 addr = "127.0.0.1:8737"
 
+[approvals]
+# How long a tool call waits for your answer before it is denied, in seconds
+# (10 to 3600).
+timeout_secs = 120
+# Ask before every call to a tool that is not read-only, even one that says it
+# is not destructive.
+ask_non_read_only = false
+# How many days the call log keeps a call (0 keeps it forever).
+retention_days = 90
+
 # The built-in demo server: a small notes store, so there is something to try.
 # `command = "gatehouse"` always means this Gatehouse executable itself.
+# Rules for single tools go in a table after the server's, one of "allow"
+# (never ask), "ask" (ask every time) or "deny" (always refuse), for example:
+#   [servers.demo.tools]
+#   delete_note = "deny"
 [servers.demo]
 command = "gatehouse"
 args = ["demo-server"]

@@ -2,8 +2,10 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 
 use toml::Spanned;
 
@@ -23,7 +25,102 @@ pub struct Config {
     pub gateway: GatewaySettings,
     /// The configured servers, sorted by name.
     pub servers: Vec<ServerSpec>,
+    /// The `[approvals]` table, and every server's tool rules.
+    pub approvals: ApprovalSettings,
 }
+
+/// When Gatehouse asks a person before a tool call runs: the `[approvals]`
+/// table, and the `[servers.NAME.tools]` rules.
+///
+/// The rules live here and not in [`ServerSpec`]: the supervisor restarts a
+/// server whose spec changed, and changing a rule must not restart anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalSettings {
+    /// How long a call waits for a person's answer before it is denied.
+    pub timeout: Duration,
+    /// Ask before every call to a tool that is not read-only, even one that
+    /// says it is not destructive.
+    pub ask_non_read_only: bool,
+    /// How many days the call log keeps a call; 0 keeps it forever.
+    pub retention_days: u32,
+    /// Server name -> tool name -> rule. Servers without rules have no entry.
+    pub rules: BTreeMap<String, BTreeMap<String, Rule>>,
+}
+
+impl ApprovalSettings {
+    /// `timeout_secs` when the file does not set it.
+    pub const DEFAULT_TIMEOUT_SECS: u64 = 120;
+    /// The values `timeout_secs` may take.
+    pub const TIMEOUT_SECS_RANGE: RangeInclusive<u64> = 10..=3600;
+    /// `retention_days` when the file does not set it.
+    pub const DEFAULT_RETENTION_DAYS: u32 = 90;
+    /// The values `retention_days` may take (0: keep forever).
+    pub const RETENTION_DAYS_RANGE: RangeInclusive<u32> = 0..=36500;
+
+    /// The rule for `tool` of `server`, if the config has one.
+    pub fn rule(&self, server: &str, tool: &str) -> Option<Rule> {
+        self.rules.get(server)?.get(tool).copied()
+    }
+}
+
+impl Default for ApprovalSettings {
+    fn default() -> ApprovalSettings {
+        ApprovalSettings {
+            timeout: Duration::from_secs(ApprovalSettings::DEFAULT_TIMEOUT_SECS),
+            ask_non_read_only: false,
+            retention_days: ApprovalSettings::DEFAULT_RETENTION_DAYS,
+            rules: BTreeMap::new(),
+        }
+    }
+}
+
+/// A person's rule for one tool, written `"allow"`, `"ask"` or `"deny"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rule {
+    /// Run calls without asking.
+    Allow,
+    /// Ask before every call.
+    Ask,
+    /// Refuse every call.
+    Deny,
+}
+
+impl Rule {
+    /// Every rule, in the order they are listed to people.
+    pub const ALL: [Rule; 3] = [Rule::Allow, Rule::Ask, Rule::Deny];
+
+    /// The rule as written in the config: `allow`, `ask` or `deny`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rule::Allow => "allow",
+            Rule::Ask => "ask",
+            Rule::Deny => "deny",
+        }
+    }
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Rule {
+    type Err = ParseRuleError;
+
+    fn from_str(text: &str) -> std::result::Result<Rule, ParseRuleError> {
+        Rule::ALL
+            .into_iter()
+            .find(|rule| rule.as_str() == text)
+            .ok_or_else(|| ParseRuleError(text.to_owned()))
+    }
+}
+
+/// Text that is not one of the three [`Rule`]s.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown rule `{0}`, expected `allow`, `ask` or `deny`")]
+pub struct ParseRuleError(String);
 
 /// The `[gateway]` table: the MCP endpoint. `None` means "not set in the
 /// file".
@@ -171,17 +268,107 @@ pub(crate) fn validate(path: &Path, text: &str, file: schema::ConfigFile) -> Res
 
     let gateway = validate_gateway(file.gateway, &invalid)?;
 
+    let mut approvals = validate_approvals(file.approvals, &invalid)?;
+
     let mut servers = Vec::with_capacity(file.servers.len());
-    for (name, entry) in file.servers {
+    for (name, mut entry) in file.servers {
         let name_span = name.span();
         let name = ServerName::new(name.get_ref()).map_err(|msg| invalid(name_span, msg))?;
-        servers.push(validate_server(name, entry, &invalid)?);
+        let tools = std::mem::take(&mut entry.tools);
+        servers.push(validate_server(name.clone(), entry, &invalid)?);
+        let rules = validate_tool_rules(&name, tools, &invalid)?;
+        if !rules.is_empty() {
+            approvals.rules.insert(name.0, rules);
+        }
     }
     Ok(Config {
         log: LogSettings { level, format },
         gateway,
         servers,
+        approvals,
     })
+}
+
+fn validate_approvals(
+    section: schema::ApprovalsSection,
+    invalid: &impl Fn(std::ops::Range<usize>, String) -> Error,
+) -> Result<ApprovalSettings> {
+    let mut settings = ApprovalSettings::default();
+    if let Some(secs) = section.timeout_secs {
+        let span = secs.span();
+        let secs =
+            check_timeout_secs(i128::from(secs.into_inner())).map_err(|msg| invalid(span, msg))?;
+        settings.timeout = Duration::from_secs(secs);
+    }
+    if let Some(ask) = section.ask_non_read_only {
+        settings.ask_non_read_only = ask;
+    }
+    if let Some(days) = section.retention_days {
+        let span = days.span();
+        settings.retention_days = check_retention_days(i128::from(days.into_inner()))
+            .map_err(|msg| invalid(span, msg))?;
+    }
+    Ok(settings)
+}
+
+// Shared with `edit`, which checks the values it is asked to write. `i128`
+// holds both the file's `i64` and the caller's `u64` without wrapping.
+pub(crate) fn check_timeout_secs(secs: i128) -> std::result::Result<u64, String> {
+    let range = ApprovalSettings::TIMEOUT_SECS_RANGE;
+    u64::try_from(secs)
+        .ok()
+        .filter(|secs| range.contains(secs))
+        .ok_or_else(|| {
+            format!(
+                "`approvals.timeout_secs` must be from {} to {} (seconds), not {secs}",
+                range.start(),
+                range.end()
+            )
+        })
+}
+
+pub(crate) fn check_retention_days(days: i128) -> std::result::Result<u32, String> {
+    let range = ApprovalSettings::RETENTION_DAYS_RANGE;
+    u32::try_from(days)
+        .ok()
+        .filter(|days| range.contains(days))
+        .ok_or_else(|| {
+            format!(
+                "`approvals.retention_days` must be from {} to {} (0 keeps the call log forever), not {days}",
+                range.start(),
+                range.end()
+            )
+        })
+}
+
+fn validate_tool_rules(
+    server: &ServerName,
+    tools: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+    invalid: &impl Fn(std::ops::Range<usize>, String) -> Error,
+) -> Result<BTreeMap<String, Rule>> {
+    let mut rules = BTreeMap::new();
+    for (tool, rule) in tools {
+        if tool.get_ref().is_empty() {
+            return Err(invalid(
+                tool.span(),
+                format!("a tool name in `servers.{server}.tools` cannot be empty"),
+            ));
+        }
+        let span = rule.span();
+        let parsed = rule.get_ref().as_str().and_then(|text| text.parse().ok());
+        let Some(parsed) = parsed else {
+            return Err(invalid(
+                span,
+                format!(
+                    "the rule for tool `{}` of server `{server}` must be \"allow\", \"ask\" or \"deny\", not {}",
+                    tool.get_ref(),
+                    rule.get_ref()
+                ),
+            ));
+        };
+        rules.insert(tool.into_inner(), parsed);
+    }
+    Ok(rules)
 }
 
 fn validate_gateway(

@@ -17,6 +17,8 @@ pub(crate) struct ConfigFile {
     pub(crate) gateway: GatewaySection,
     #[serde(default)]
     pub(crate) servers: BTreeMap<Spanned<String>, ServerEntry>,
+    #[serde(default)]
+    pub(crate) approvals: ApprovalsSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -34,6 +36,16 @@ pub(crate) struct GatewaySection {
     pub(crate) allowed_origins: Vec<Spanned<String>>,
 }
 
+// Integers are read as `i64` so that a negative or huge value gets the range
+// message from `model`, not serde's type error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ApprovalsSection {
+    pub(crate) timeout_secs: Option<Spanned<i64>>,
+    pub(crate) ask_non_read_only: Option<bool>,
+    pub(crate) retention_days: Option<Spanned<i64>>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ServerEntry {
@@ -47,6 +59,10 @@ pub(crate) struct ServerEntry {
     pub(crate) cwd: Option<String>,
     #[serde(default = "enabled_default")]
     pub(crate) enabled: bool,
+    /// Tool name -> rule. Any value is accepted here so that a wrong one
+    /// (`true`, `"block"`) gets the message listing the three rules.
+    #[serde(default)]
+    pub(crate) tools: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
 }
 
 fn enabled_default() -> bool {

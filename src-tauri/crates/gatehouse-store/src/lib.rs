@@ -41,7 +41,7 @@ mod store;
 pub use crate::calls::Filter;
 pub use crate::chain::{GENESIS_HASH, VerifyReport};
 pub use crate::error::{Result, StoreError};
-pub use crate::pins::{Pin, PinStatus};
+pub use crate::pins::{Pin, PinStatus, definition_hash};
 pub use crate::record::{CallRecord, CallRow, DecidedBy, Decision, Outcome, Policy};
 pub use crate::store::Store;
 

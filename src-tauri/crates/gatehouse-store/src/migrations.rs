@@ -31,7 +31,7 @@ CREATE TABLE calls (
     arguments_hash  TEXT    NOT NULL,
     policy          TEXT    NOT NULL CHECK (policy IN ('allow', 'ask', 'deny')),
     decision        TEXT    NOT NULL CHECK (decision IN ('allowed', 'denied')),
-    decided_by      TEXT    NOT NULL CHECK (decided_by IN ('rule', 'dialog', 'cli', 'timeout')),
+    decided_by      TEXT    NOT NULL CHECK (decided_by IN ('rule', 'dialog', 'cli', 'timeout', 'client')),
     wait_ms         INTEGER NOT NULL,
     outcome         TEXT    NOT NULL CHECK (outcome IN ('ok', 'error', 'cancelled', 'not_run')),
     outcome_detail  TEXT,

@@ -58,7 +58,7 @@ impl Store {
     pub fn pin(&mut self, server: &str, tool: &str, definition: &Value) -> Result<PinStatus> {
         let err = sql_err(&self.path, "pin a tool definition");
         let text = canonical_json(definition);
-        let hash = hex::encode(Sha256::digest(text.as_bytes()));
+        let hash = definition_hash(definition);
         let now = now_ms();
         let tx = self
             .conn
@@ -122,6 +122,25 @@ impl Store {
         Ok(())
     }
 
+    /// Every pin, ordered by server and tool (loaded once at start-up, so
+    /// checking a call against its pin needs no query).
+    pub fn pins(&self) -> Result<Vec<Pin>> {
+        let err = sql_err(&self.path, "read the pins");
+        let mut statement = self
+            .conn
+            .prepare(
+                "SELECT server, tool, definition_hash, definition, always_allow, first_seen_ms, \
+                 changed_ms FROM pins ORDER BY server, tool",
+            )
+            .map_err(&err)?;
+        let rows = statement
+            .query_map([], pin_from_row)
+            .map_err(&err)?
+            .collect::<rusqlite::Result<Vec<Pin>>>()
+            .map_err(&err)?;
+        Ok(rows)
+    }
+
     /// The pin of `server`'s `tool`, if it was ever seen.
     pub fn get_pin(&self, server: &str, tool: &str) -> Result<Option<Pin>> {
         self.conn
@@ -129,21 +148,30 @@ impl Store {
                 "SELECT server, tool, definition_hash, definition, always_allow, first_seen_ms, \
                  changed_ms FROM pins WHERE server = ?1 AND tool = ?2",
                 params![server, tool],
-                |row| {
-                    Ok(Pin {
-                        server: row.get(0)?,
-                        tool: row.get(1)?,
-                        definition_hash: row.get(2)?,
-                        definition: parse_definition(row.get(3)?),
-                        always_allow: row.get(4)?,
-                        first_seen_ms: row.get(5)?,
-                        changed_ms: row.get(6)?,
-                    })
-                },
+                pin_from_row,
             )
             .optional()
             .map_err(sql_err(&self.path, "read a pin"))
     }
+}
+
+fn pin_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Pin> {
+    Ok(Pin {
+        server: row.get(0)?,
+        tool: row.get(1)?,
+        definition_hash: row.get(2)?,
+        definition: parse_definition(row.get(3)?),
+        always_allow: row.get(4)?,
+        first_seen_ms: row.get(5)?,
+        changed_ms: row.get(6)?,
+    })
+}
+
+/// SHA-256 (hex) of a tool definition in canonical form: the hash a pin
+/// holds, so a caller can compare a definition with [`Pin::definition_hash`]
+/// without a query.
+pub fn definition_hash(definition: &Value) -> String {
+    hex::encode(Sha256::digest(canonical_json(definition).as_bytes()))
 }
 
 /// A stored definition; text that is not JSON (a hand edit) is shown as is
@@ -213,6 +241,28 @@ mod tests {
             "inputSchema": {"type": "object", "properties": {"id": {"type": "string"}}},
             "annotations": {"destructiveHint": destructive, "readOnlyHint": false},
         })
+    }
+
+    #[test]
+    fn pins_lists_every_pin_with_the_hash_callers_compute() {
+        let (_dir, _path, mut store) = temp_store();
+        store
+            .pin("notes", "delete_note", &delete_note(true))
+            .unwrap();
+        store.pin("a", "x", &json!({"name": "x"})).unwrap();
+        store.set_always_allow("a", "x", true).unwrap();
+        let pins = store.pins().unwrap();
+        let names: Vec<_> = pins
+            .iter()
+            .map(|p| (p.server.as_str(), p.tool.as_str()))
+            .collect();
+        assert_eq!(names, [("a", "x"), ("notes", "delete_note")]);
+        assert!(pins[0].always_allow);
+        assert_eq!(pins[1].definition_hash, definition_hash(&delete_note(true)));
+        assert_ne!(
+            pins[1].definition_hash,
+            definition_hash(&delete_note(false))
+        );
     }
 
     #[test]

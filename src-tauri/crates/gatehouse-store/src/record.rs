@@ -134,6 +134,8 @@ text_enum! {
         Cli = "cli",
         /// Nobody answered in time (always a denial).
         Timeout = "timeout",
+        /// The client cancelled the call while it waited (it never ran).
+        Client = "client",
     }
 }
 
