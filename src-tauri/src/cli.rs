@@ -83,6 +83,32 @@ pub enum Command {
     /// Manage servers' secrets in the OS keyring (values never on the command line)
     #[command(subcommand)]
     Secret(SecretCommand),
+    /// List and answer tool calls waiting for approval (through the running Gatehouse only)
+    #[command(args_conflicts_with_subcommands = true)]
+    Approvals {
+        #[command(subcommand)]
+        command: Option<ApprovalsCommand>,
+        /// Only the calls waiting now (without it, the recent answers too).
+        #[arg(long)]
+        pending: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show, filter, export or verify the tool-call log
+    #[command(args_conflicts_with_subcommands = true)]
+    Log {
+        #[command(subcommand)]
+        command: Option<LogCommand>,
+        #[command(flatten)]
+        filter: LogFilterArgs,
+        /// Print JSON (an array of rows).
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print CSV.
+        #[arg(long)]
+        csv: bool,
+    },
     /// Check this machine: config, directories, keyring, display and tray, servers
     Doctor {
         /// Print the checks as JSON
@@ -167,6 +193,16 @@ pub enum ServerCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Set your approval rule for one of a server's tools (written to gatehouse.toml)
+    Policy {
+        /// The server
+        name: String,
+        /// The tool's name on that server
+        tool: String,
+        /// allow, ask, deny, or default (the tool's annotations decide)
+        #[arg(value_enum)]
+        rule: RuleArg,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -205,4 +241,74 @@ pub enum SecretCommand {
         /// The environment variable
         key: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCommand {
+    /// Let a waiting call run.
+    Approve {
+        /// The call's id, from `gatehouse approvals --pending`.
+        id: u64,
+        /// Also let every later call to this tool run without asking, until
+        /// its definition changes.
+        #[arg(long)]
+        always: bool,
+    },
+    /// Refuse a waiting call; the client gets an error result.
+    Deny {
+        /// The call's id, from `gatehouse approvals --pending`.
+        id: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Check the log's hash chain; names the first edited, inserted or
+    /// deleted row and exits 1 if there is one.
+    Verify {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogFilterArgs {
+    /// Only calls to this server.
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Only calls to this tool.
+    #[arg(long)]
+    pub tool: Option<String>,
+    /// Only allowed or only denied calls.
+    #[arg(long, value_enum)]
+    pub decision: Option<DecisionArg>,
+    /// Only calls since then: a duration back from now (`90m`, `24h`, `7d`)
+    /// or a time (`2026-11-20`, `2026-11-20T14:00:00Z`).
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Only calls whose arguments contain this text.
+    #[arg(long)]
+    pub search: Option<String>,
+    /// At most this many rows, newest first (0: all).
+    #[arg(long, default_value_t = 100)]
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DecisionArg {
+    Allowed,
+    Denied,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RuleArg {
+    /// Run without asking.
+    Allow,
+    /// Ask every time.
+    Ask,
+    /// Refuse without asking.
+    Deny,
+    /// Remove your rule: the tool's annotations decide.
+    Default,
 }

@@ -11,6 +11,7 @@
 //! - `app`: the Tauri shell: tray, windows, commands.
 
 mod app;
+mod approvals;
 mod bridge;
 mod cli;
 mod logging;
@@ -90,6 +91,35 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             edit_config(command, &paths)?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::Server(ServerCommand::Policy { name, tool, rule })) => {
+            approvals::set_policy(name, tool, *rule, &paths)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Approvals {
+            command,
+            pending,
+            json,
+        }) => {
+            runtime()?.block_on(approvals::approvals(
+                command.as_ref(),
+                *pending,
+                *json,
+                &paths,
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Log {
+            command,
+            filter,
+            json,
+            csv,
+        }) => Ok(
+            if approvals::log(command.as_ref(), filter, *json, *csv, &paths)? {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            },
+        ),
         Some(Command::Server(command)) => {
             runtime()?.block_on(server(command, &paths))?;
             Ok(ExitCode::SUCCESS)
@@ -167,8 +197,8 @@ async fn server(command: &ServerCommand, paths: &Paths) -> anyhow::Result<()> {
     let mut client = connected?;
     let request = match command {
         ServerCommand::List { .. } => Request::List,
-        ServerCommand::Add { .. } | ServerCommand::Remove { .. } => {
-            unreachable!("`run` sends add and remove to `edit_config`")
+        ServerCommand::Add { .. } | ServerCommand::Remove { .. } | ServerCommand::Policy { .. } => {
+            unreachable!("`run` sends add, remove and policy to the config editors")
         }
         ServerCommand::Show { name, .. } | ServerCommand::Tools { name, .. } => Request::Show {
             server: name.clone(),

@@ -37,7 +37,7 @@ fn an_invalid_config_is_refused_with_file_line_and_problem_and_left_untouched() 
         let output = sandbox.run(args);
         assert_eq!(output.status.code(), Some(1), "{args:?}");
         let expected = format!(
-            "gatehouse: invalid config {}:3:1: unknown field `argz`, expected one of `command`, `args`, `env`, `secret_env`, `cwd`, `enabled`\n",
+            "gatehouse: invalid config {}:3:1: unknown field `argz`, expected one of `command`, `args`, `env`, `secret_env`, `cwd`, `enabled`, `tools`\n",
             sandbox.config_file().display()
         );
         assert_eq!(stderr(&output), expected, "{args:?}");

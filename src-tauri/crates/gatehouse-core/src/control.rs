@@ -1,5 +1,5 @@
-//! The control channel: how `gatehouse server start|stop|…` reach the
-//! running Gatehouse.
+//! The control channel: how `gatehouse server start|stop|…` and
+//! `gatehouse approvals` reach the running Gatehouse.
 //!
 //! A Unix socket, `<runtime dir>/control.sock`, in a directory only the owner
 //! can enter, and itself owner-only. One JSON request per line, one JSON
@@ -13,6 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use gatehouse_approvals::{Answer, Approvals, DecidedBy, PendingCall};
 use gatehouse_supervisor::{ServerStatus, Supervisor};
 
 use crate::endpoint::Endpoint;
@@ -54,6 +55,16 @@ pub enum Request {
     Token,
     /// Replace the keyring token; the endpoint wants the new one at once.
     RotateToken,
+    /// The tool calls waiting for a person.
+    Pending,
+    /// Answer a waiting call. Only this channel (and the GUI) can: the
+    /// MCP endpoint has no way to.
+    Answer {
+        /// The call's id, from `Pending`.
+        id: u64,
+        /// Allow once, always, or deny.
+        answer: Answer,
+    },
     /// A server's recent log lines; with `follow`, then every new line.
     Logs {
         /// The server.
@@ -204,6 +215,8 @@ pub enum Response {
     Gateway(GatewayReport),
     /// The token.
     Token(String),
+    /// The calls waiting for a person, oldest first.
+    Pending(Vec<PendingCall>),
     /// Done.
     Done,
     /// It failed; a sentence for people.
@@ -234,7 +247,12 @@ pub enum ClientError {
     Unsupported,
 }
 
-async fn answer(supervisor: &Supervisor, endpoint: &Endpoint, request: Request) -> Response {
+async fn answer(
+    supervisor: &Supervisor,
+    endpoint: &Endpoint,
+    approvals: &Approvals,
+    request: Request,
+) -> Response {
     let one = |server: &str| {
         let all = supervisor.snapshot();
         match all.iter().find(|status| status.name == server) {
@@ -276,6 +294,11 @@ async fn answer(supervisor: &Supervisor, endpoint: &Endpoint, request: Request) 
             Ok(info) => Response::Gateway(GatewayReport::from_info(&info)),
             Err(err) => Response::Error(err.to_string()),
         },
+        Request::Pending => Response::Pending(approvals.pending()),
+        Request::Answer { id, answer } => match approvals.answer(id, answer, DecidedBy::Cli) {
+            Ok(()) => Response::Done,
+            Err(err) => Response::Error(err.to_string()),
+        },
     }
 }
 
@@ -307,6 +330,7 @@ mod unix {
         runtime_dir: &Path,
         supervisor: Arc<Supervisor>,
         endpoint: Arc<Endpoint>,
+        approvals: Approvals,
         token: CancellationToken,
         tracker: &TaskTracker,
     ) -> std::io::Result<PathBuf> {
@@ -334,11 +358,12 @@ mod unix {
                 };
                 let supervisor = supervisor.clone();
                 let endpoint = endpoint.clone();
+                let approvals = approvals.clone();
                 let token = token.clone();
                 connections.spawn(async move {
                     tokio::select! {
                         () = token.cancelled() => {}
-                        result = handle(stream, &supervisor, &endpoint) => if let Err(err) = result {
+                        result = handle(stream, &supervisor, &endpoint, &approvals) => if let Err(err) = result {
                             tracing::debug!(%err, "control connection ended");
                         },
                     }
@@ -352,6 +377,7 @@ mod unix {
         stream: UnixStream,
         supervisor: &Supervisor,
         endpoint: &Endpoint,
+        approvals: &Approvals,
     ) -> std::io::Result<()> {
         let (read, mut write) = stream.into_split();
         let mut lines = BufReader::new(read.take(MAX_REQUEST as u64)).lines();
@@ -376,6 +402,7 @@ mod unix {
                     | Request::List
                     | Request::Show { .. }
                     | Request::Logs { .. }
+                    | Request::Pending
             ) {
                 tracing::debug!(?request, "control request");
             } else {
@@ -388,7 +415,11 @@ mod unix {
             {
                 return follow_logs(&mut write, supervisor, server).await;
             }
-            send(&mut write, &answer(supervisor, endpoint, request).await).await?;
+            send(
+                &mut write,
+                &answer(supervisor, endpoint, approvals, request).await,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -503,6 +534,7 @@ mod unsupported {
         _runtime_dir: &Path,
         _supervisor: Arc<Supervisor>,
         _endpoint: Arc<Endpoint>,
+        _approvals: Approvals,
         _token: CancellationToken,
         _tracker: &TaskTracker,
     ) -> std::io::Result<PathBuf> {

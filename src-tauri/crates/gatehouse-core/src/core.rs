@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
-use gatehouse_config::{Config, Paths};
+use gatehouse_approvals::Approvals;
+use gatehouse_config::{Config, Paths, Rule};
 use gatehouse_secrets::Secret;
+use gatehouse_store::Store;
 use gatehouse_supervisor::{ControlError, LaunchContext, LogLine, ServerStatus, Supervisor};
 
 use crate::endpoint::{Endpoint, GatewayInfo, GatewayRequest};
@@ -33,6 +35,13 @@ pub enum Error {
         /// Who holds it, e.g. `pid 1234`.
         holder: String,
     },
+    /// The call log cannot be opened (a newer Gatehouse's file, a damaged
+    /// one): Gatehouse does not run tool calls it cannot record.
+    #[error("{0}; Gatehouse needs its call log to run tool calls, so it did not start")]
+    Store(#[from] gatehouse_store::StoreError),
+    /// A config edit (a rule, a setting) failed.
+    #[error(transparent)]
+    Config(gatehouse_config::Error),
     /// The instance lock could not be taken for another reason.
     #[error("cannot lock {}: {source}", path.display())]
     Lock {
@@ -50,6 +59,7 @@ pub struct Core {
     paths: Paths,
     supervisor: Arc<Supervisor>,
     endpoint: Arc<Endpoint>,
+    approvals: Approvals,
     /// Background tasks of the core itself (control channel, reload).
     token: CancellationToken,
     tracker: TaskTracker,
@@ -83,15 +93,25 @@ impl Core {
             servers = config.servers.len(),
             "starting the core"
         );
+        let store = Store::open(paths.data_dir.join(STORE_FILE))?;
+        let approvals = Approvals::new(store, config.approvals.clone())?;
         let token = crate::token::resolve(gateway.token.as_deref());
         let supervisor = Arc::new(Supervisor::start(&config.servers, context));
-        let endpoint = Arc::new(Endpoint::start(gateway, config, token, supervisor.clone()));
+        let endpoint = Arc::new(Endpoint::start(
+            gateway,
+            config,
+            token,
+            supervisor.clone(),
+            approvals.clone(),
+        ));
         let token = CancellationToken::new();
         let tracker = TaskTracker::new();
+        tracker.spawn(prune_daily(approvals.clone(), token.clone()));
         match crate::control::serve(
             &paths.runtime_dir,
             supervisor.clone(),
             endpoint.clone(),
+            approvals.clone(),
             token.clone(),
             &tracker,
         ) {
@@ -100,13 +120,14 @@ impl Core {
                 tracing::warn!(%err, "no control channel: the CLI cannot reach this Gatehouse")
             }
         }
-        let watcher = crate::reload::watch(&paths.config_file, supervisor.clone(), token.clone(), &tracker)
+        let watcher = crate::reload::watch(&paths.config_file, supervisor.clone(), approvals.clone(), token.clone(), &tracker)
             .inspect_err(|err| tracing::warn!(%err, "cannot watch the config file: edits apply at the next start"))
             .ok();
         Ok(Core {
             paths,
             supervisor,
             endpoint,
+            approvals,
             token,
             tracker,
             _watcher: watcher,
@@ -183,6 +204,69 @@ impl Core {
         self.endpoint.rotate()
     }
 
+    /// The approvals: the calls waiting for a person, their answers, the
+    /// call log. The GUI's dialog and Activity view work through this; the
+    /// CLI reaches the same object through `control`.
+    pub fn approvals(&self) -> &Approvals {
+        &self.approvals
+    }
+
+    /// Sets (or with `None` removes) the user's rule for `server`'s `tool`
+    /// in `gatehouse.toml`, and applies it to the next call.
+    ///
+    /// # Errors
+    /// The file cannot be read, has no such server, or cannot be written.
+    pub fn set_tool_rule(&self, server: &str, tool: &str, rule: Option<Rule>) -> Result<(), Error> {
+        self.edit_config(|path, text| {
+            gatehouse_config::edit::set_tool_rule(path, text, server, tool, rule)
+        })
+    }
+
+    /// Writes the `[approvals]` settings to `gatehouse.toml` and applies them.
+    ///
+    /// # Errors
+    /// A value out of range, or the file cannot be read or written.
+    pub fn set_approval_settings(
+        &self,
+        timeout_secs: u64,
+        ask_non_read_only: bool,
+        retention_days: u32,
+    ) -> Result<(), Error> {
+        self.edit_config(|path, text| {
+            gatehouse_config::edit::set_approval_settings(
+                path,
+                text,
+                timeout_secs,
+                ask_non_read_only,
+                retention_days,
+            )
+        })?;
+        self.approvals.prune();
+        Ok(())
+    }
+
+    /// Edits the config file and applies its approval settings at once
+    /// (hot reload would too, a moment later).
+    fn edit_config(
+        &self,
+        change: impl FnOnce(&std::path::Path, &str) -> gatehouse_config::Result<String>,
+    ) -> Result<(), Error> {
+        let path = &self.paths.config_file;
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            Error::Config(gatehouse_config::Error::Io {
+                path: path.clone(),
+                source,
+            })
+        })?;
+        let edited = change(path, &text).map_err(Error::Config)?;
+        if edited != text {
+            gatehouse_config::edit::write_atomically(path, &edited).map_err(Error::Config)?;
+        }
+        let config = gatehouse_config::parse(path, &edited).map_err(Error::Config)?;
+        self.approvals.set_settings(config.approvals);
+        Ok(())
+    }
+
     /// Stops every part, servers last-started first, and waits for them.
     pub async fn shutdown(&self) {
         tracing::info!("shutting down");
@@ -191,6 +275,21 @@ impl Core {
         self.tracker.wait().await;
         self.endpoint.shutdown().await;
         self.supervisor.shutdown().await;
+        self.approvals.flush();
+    }
+}
+
+/// The call log's file in the data directory.
+pub const STORE_FILE: &str = "gatehouse.db";
+
+/// Applies the retention setting now and once a day.
+async fn prune_daily(approvals: Approvals, token: CancellationToken) {
+    let mut daily = tokio::time::interval(std::time::Duration::from_secs(24 * 60 * 60));
+    loop {
+        tokio::select! {
+            () = token.cancelled() => return,
+            _ = daily.tick() => approvals.prune(),
+        }
     }
 }
 

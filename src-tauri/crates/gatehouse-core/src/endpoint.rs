@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use gatehouse_approvals::Approvals;
 use gatehouse_config::Config;
 use gatehouse_gateway::{Gateway, Options, TokenCell};
 use gatehouse_secrets::Secret;
@@ -81,6 +82,7 @@ impl Endpoint {
         config: &Config,
         token: Result<(Secret, Source), TokenError>,
         supervisor: Arc<Supervisor>,
+        approvals: Approvals,
     ) -> Endpoint {
         let configured = configured_addr(request.addr, config);
         let (token, source) = match token {
@@ -107,6 +109,7 @@ impl Endpoint {
             allow_remote: request.allow_remote,
             token: cell.clone(),
             allowed_origins: config.gateway.allowed_origins.clone(),
+            approvals,
         };
         match Gateway::start(options, supervisor) {
             Ok(gateway) => Endpoint {

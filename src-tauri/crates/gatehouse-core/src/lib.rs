@@ -1,8 +1,8 @@
 //! Gatehouse's headless core: the one entry point the tray app, `gatehouse
 //! serve` and the CLI share.
 //!
-//! [`Core`] starts the parts (the supervisor and the gateway; approvals and
-//! the store join them) from a loaded config and stops them in order. [`doctor`]
+//! [`Core`] starts the parts (the supervisor, the approvals with their call
+//! log, and the gateway) from a loaded config and stops them in order. [`doctor`]
 //! checks the machine and says what is wrong and how to fix it.
 //!
 //! Like every crate under `src-tauri/crates/`, it knows nothing about Tauri:
@@ -26,7 +26,9 @@ mod reload;
 pub mod secrets;
 pub mod token;
 
-pub use crate::core::{Core, Error};
+pub use crate::core::{Core, Error, STORE_FILE};
 pub use crate::endpoint::{GatewayInfo, GatewayRequest, configured_addr};
+pub use gatehouse_approvals as approvals;
 pub use gatehouse_config as config;
+pub use gatehouse_store as store;
 pub use gatehouse_supervisor as supervisor;

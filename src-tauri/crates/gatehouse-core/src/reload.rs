@@ -5,12 +5,14 @@
 //! The directory is watched rather than the file, because editors save by
 //! writing a new file and renaming it over the old one. Bursts of events are
 //! debounced. A file that does not parse is reported (with its location)
-//! and changes nothing: the servers keep running as they were.
+//! and changes nothing: the servers keep running as they were. Approval
+//! rules and settings apply from the next call.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use gatehouse_approvals::Approvals;
 use gatehouse_supervisor::Supervisor;
 use notify::{RecursiveMode, Watcher};
 use tokio_util::sync::CancellationToken;
@@ -23,6 +25,7 @@ const DEBOUNCE: Duration = Duration::from_millis(250);
 pub(crate) fn watch(
     config_file: &Path,
     supervisor: Arc<Supervisor>,
+    approvals: Approvals,
     token: CancellationToken,
     tracker: &TaskTracker,
 ) -> notify::Result<notify::RecommendedWatcher> {
@@ -57,15 +60,18 @@ pub(crate) fn watch(
                     _ = events.recv() => {}
                 }
             }
-            reload(&path, &supervisor).await;
+            reload(&path, &supervisor, &approvals).await;
         }
     });
     Ok(watcher)
 }
 
-async fn reload(path: &Path, supervisor: &Supervisor) {
+async fn reload(path: &Path, supervisor: &Supervisor, approvals: &Approvals) {
     match gatehouse_config::load(path) {
         Ok(config) => {
+            // Rules and approval settings apply to the next call; no server
+            // restarts for them.
+            approvals.set_settings(config.approvals);
             let changes = supervisor.apply(&config.servers).await;
             if changes == Default::default() {
                 tracing::debug!("config reloaded: no server changed");

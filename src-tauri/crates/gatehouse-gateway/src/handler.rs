@@ -13,6 +13,7 @@
 
 use std::sync::Arc;
 
+use gatehouse_approvals::{Call, Gate, Outcome};
 use gatehouse_supervisor::CallError;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientRequest,
@@ -26,6 +27,7 @@ use rmcp::model::{
 };
 use rmcp::service::{NotificationContext, RequestContext, RoleServer, SubscriptionContext};
 use serde_json::{Value, json};
+use tracing::Instrument;
 
 use crate::hub::{Hub, Scope};
 use crate::names::{Catalog, exposed_name};
@@ -311,6 +313,38 @@ fn hex_decode(text: &str) -> Option<Vec<u8>> {
 
 /// A tool result that tells the model what went wrong: for failures of the
 /// call rather than of the protocol.
+/// Who made a request: the client's `clientInfo`, from the legacy session's
+/// `initialize` or the 2026-07-28 request `_meta`.
+fn client_name(context: &RequestContext<RoleServer>) -> String {
+    let info = context.client_info().or_else(|| {
+        context
+            .peer
+            .peer_info()
+            .map(|init| init.client_info.clone())
+    });
+    match info {
+        Some(info) if info.version.is_empty() => info.name,
+        Some(info) => format!("{}/{}", info.name, info.version),
+        None => "unknown client".to_owned(),
+    }
+}
+
+/// The text of a result the server marked `isError`, for the log.
+fn tool_error_text(raw: &Value) -> Option<String> {
+    if raw.get("isError").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    let text = raw
+        .get("content")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|block| block.get("text").and_then(Value::as_str))
+        .collect::<Vec<_>>()
+        .join("\n");
+    Some(text)
+}
+
 fn tool_error(message: String) -> CallToolResult {
     CallToolResult::error(vec![ContentBlock::text(message)])
 }
@@ -441,35 +475,73 @@ impl rmcp::ServerHandler for Handler {
                 None,
             ));
         };
-        let span = tracing::info_span!("call", server = %server, tool = %tool);
-        let _entered = span.enter();
+        let span =
+            tracing::info_span!("call", server = %server, tool = %tool, request = %context.id);
         let mut params = request;
         params.name = tool.clone().into();
         params.meta = forwarded_meta(params.meta);
-        if self.hub.supervisor.connection(&server).is_none() {
+        let (Some(connection), Some(info)) = (
+            self.hub.supervisor.connection(&server),
+            self.hub.index().tool(&server, &tool).cloned(),
+        ) else {
             return Ok(CallToolResponse::Complete(tool_error(format!(
                 "`{tool}` cannot run: {}. `gatehouse server start {server}` starts it.",
                 self.hub.describe(&server)
             ))));
-        }
+        };
+        // Nothing reaches the server before the approvals let it through.
+        let call = Call {
+            server: server.clone(),
+            tool: info,
+            arguments: params.arguments.clone(),
+            client: client_name(&context),
+            scrubber: connection.scrubber().clone(),
+        };
+        let ticket = match self
+            .hub
+            .approvals
+            .gate(call, &context.ct)
+            .instrument(span.clone())
+            .await
+        {
+            Gate::Proceed(ticket) => ticket,
+            Gate::Refuse(sentence) => return Ok(CallToolResponse::Complete(tool_error(sentence))),
+        };
         let forwarded = ClientRequest::CallToolRequest(CallToolRequest::new(params));
-        drop(_entered);
-        let result = match self.forward(&server, forwarded, &context).await {
+        let forwarded = self
+            .forward(&server, forwarded, &context)
+            .instrument(span)
+            .await;
+        let result = match forwarded {
             Ok(raw) => {
+                match tool_error_text(&raw) {
+                    Some(text) => ticket.finish(Outcome::Error, Some(&text)),
+                    None => ticket.finish(Outcome::Ok, None),
+                }
                 let meta = self.stash(raw, &context, Cacheable::No);
                 let mut shell = CallToolResult::default();
                 shell.meta = Some(meta);
                 shell
             }
-            Err(CallError::Mcp(error)) => return Err(error),
+            Err(CallError::Mcp(error)) => {
+                ticket.finish(Outcome::Error, Some(&error.message));
+                return Err(error);
+            }
             Err(CallError::Cancelled) => {
+                ticket.finish(Outcome::Cancelled, None);
                 return Err(ErrorData::internal_error("the request was cancelled", None));
             }
-            Err(CallError::Closed(_)) => tool_error(format!(
-                "The MCP server `{server}` stopped before `{tool}` finished, so the call has no result. Gatehouse restarts servers that crash; try again in a moment."
-            )),
+            Err(CallError::Closed(_)) => {
+                let sentence = format!(
+                    "The MCP server `{server}` stopped before `{tool}` finished, so the call has no result. Gatehouse restarts servers that crash; try again in a moment."
+                );
+                ticket.finish(Outcome::Error, Some(&sentence));
+                tool_error(sentence)
+            }
             Err(CallError::Failed(reason)) => {
-                tool_error(format!("Calling `{tool}` on `{server}` failed: {reason}"))
+                let sentence = format!("Calling `{tool}` on `{server}` failed: {reason}");
+                ticket.finish(Outcome::Error, Some(&sentence));
+                tool_error(sentence)
             }
         };
         Ok(CallToolResponse::Complete(result))

@@ -7,6 +7,7 @@
 //! whose view changed: `/mcp` when any server's tools did, `/mcp/{server}`
 //! when that server's did.
 
+use gatehouse_approvals::Approvals;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -59,6 +60,11 @@ impl Index {
         Index { servers, tools }
     }
 
+    /// `server`'s `tool`, if the server runs and offers it.
+    pub(crate) fn tool(&self, server: &str, tool: &str) -> Option<&ToolInfo> {
+        self.server_tools(server)?.iter().find(|t| t.name == tool)
+    }
+
     /// The tools of `server`, if it runs.
     pub(crate) fn server_tools(&self, server: &str) -> Option<&[ToolInfo]> {
         self.servers
@@ -87,6 +93,7 @@ pub(crate) struct Changed {
 /// Shared by every session of one gateway.
 pub(crate) struct Hub {
     pub(crate) supervisor: Arc<Supervisor>,
+    pub(crate) approvals: Approvals,
     pub(crate) stash: Arc<Stash>,
     index: RwLock<Arc<Index>>,
     listeners: Mutex<HashMap<u64, (Scope, Listener)>>,
@@ -98,10 +105,14 @@ pub(crate) struct Hub {
 }
 
 impl Hub {
-    pub(crate) fn new(supervisor: Arc<Supervisor>) -> Hub {
+    pub(crate) fn new(supervisor: Arc<Supervisor>, approvals: Approvals) -> Hub {
         let index = Index::build(&supervisor.snapshot());
+        for (server, tools) in &index.servers {
+            approvals.observe(server, tools);
+        }
         Hub {
             supervisor,
+            approvals,
             stash: Arc::new(Stash::default()),
             index: RwLock::new(Arc::new(index)),
             listeners: Mutex::new(HashMap::new()),
@@ -221,6 +232,10 @@ impl Hub {
     /// since `previous`, and returns the new index.
     async fn apply_snapshot(&self, previous: &Index, snapshot: &[ServerStatus]) -> Arc<Index> {
         let current = Arc::new(Index::build(snapshot));
+        // Pin tools the moment they are first seen, not at their first call.
+        for (server, tools) in &current.servers {
+            self.approvals.observe(server, tools);
+        }
         *self.index.write().unwrap_or_else(PoisonError::into_inner) = current.clone();
         // A server whose tools differ, or that started or stopped.
         let mut changed: Vec<(&str, bool)> = Vec::new();

@@ -26,6 +26,7 @@ mod hub;
 pub mod names;
 mod splice;
 
+use gatehouse_approvals::Approvals;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -60,6 +61,8 @@ pub struct Options {
     pub token: TokenCell,
     /// Browser origins allowed besides the endpoint's own.
     pub allowed_origins: Vec<String>,
+    /// The gate every `tools/call` passes before it is forwarded.
+    pub approvals: Approvals,
 }
 
 /// Why the gateway could not start.
@@ -119,7 +122,7 @@ impl Gateway {
         let listener = tokio::net::TcpListener::from_std(listener).map_err(listen_err)?;
         let addr = listener.local_addr().map_err(listen_err)?;
         let token = CancellationToken::new();
-        let hub = Arc::new(Hub::new(supervisor));
+        let hub = Arc::new(Hub::new(supervisor, options.approvals));
         tokio::spawn(hub.clone().watch(token.clone()));
         let guard = Arc::new(auth::Guard::new(
             options.token,

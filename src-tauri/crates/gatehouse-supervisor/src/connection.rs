@@ -23,6 +23,8 @@ use serde::Deserialize;
 use tokio::sync::{Notify, broadcast, mpsc};
 use tokio_util::sync::CancellationToken;
 
+use crate::secrets::Scrubber;
+
 /// Where a forwarded request's progress notifications go, with the server's
 /// token already replaced by nothing: the receiver puts its own token back.
 pub type ProgressSender = mpsc::UnboundedSender<ProgressNotificationParam>;
@@ -79,6 +81,7 @@ struct Inner {
     raw: Arc<RawResults>,
     progress: Arc<ProgressRoutes>,
     closed: CancellationToken,
+    scrubber: Scrubber,
 }
 
 impl std::fmt::Debug for Connection {
@@ -97,6 +100,7 @@ impl Connection {
         raw: Arc<RawResults>,
         progress: Arc<ProgressRoutes>,
         closed: CancellationToken,
+        scrubber: Scrubber,
     ) -> Connection {
         Connection {
             inner: Arc::new(Inner {
@@ -105,8 +109,15 @@ impl Connection {
                 raw,
                 progress,
                 closed,
+                scrubber,
             }),
         }
+    }
+
+    /// Masks this server's secret values (those in its environment) in
+    /// anything recorded about its calls.
+    pub fn scrubber(&self) -> &Scrubber {
+        &self.inner.scrubber
     }
 
     /// What the server said about itself at the handshake: its name,

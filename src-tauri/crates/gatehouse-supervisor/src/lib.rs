@@ -41,6 +41,6 @@ pub use crate::connection::{CallError, Connection, ProgressSender, ServerEvent, 
 pub use crate::launch::{LaunchContext, resolve_command};
 pub use crate::logs::{LogLine, LogStream};
 pub use crate::search_path::search_path;
-pub use crate::secrets::SecretLookup;
+pub use crate::secrets::{Scrubber, SecretLookup};
 pub use crate::status::{ServerState, ServerStatus, ToolInfo};
 pub use crate::supervisor::{Changes, ControlError, Supervisor};

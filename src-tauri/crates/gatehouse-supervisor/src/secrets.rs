@@ -13,23 +13,40 @@ pub trait SecretLookup: Send + Sync + Debug {
     fn lookup(&self, server: &str, key: &str) -> Result<String, String>;
 }
 
-/// Replaces secret values in text with `****`.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Scrubber {
-    values: Vec<String>,
+/// Replaces one running server's secret values in text with `****`.
+///
+/// The gateway gets it from the server's [`Connection`](crate::Connection),
+/// so the approval log and dialog can mask the same values the server logs
+/// are masked of. Cheap to clone; its `Debug` shows only how many values it
+/// holds.
+#[derive(Clone, Default)]
+pub struct Scrubber {
+    values: std::sync::Arc<[String]>,
+}
+
+impl Debug for Scrubber {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scrubber")
+            .field("values", &self.values.len())
+            .finish()
+    }
 }
 
 impl Scrubber {
-    pub(crate) fn new(values: impl IntoIterator<Item = String>) -> Scrubber {
+    /// A scrubber for these values (empty ones are ignored).
+    pub fn new(values: impl IntoIterator<Item = String>) -> Scrubber {
         let mut values: Vec<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
         // Longest first, so a secret that contains another is masked whole.
         values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-        Scrubber { values }
+        Scrubber {
+            values: values.into(),
+        }
     }
 
-    pub(crate) fn scrub(&self, text: &str) -> String {
+    /// `text` with every occurrence of every value replaced by `****`.
+    pub fn scrub(&self, text: &str) -> String {
         let mut text = text.to_owned();
-        for value in &self.values {
+        for value in self.values.iter() {
             if text.contains(value.as_str()) {
                 text = text.replace(value.as_str(), "****");
             }

@@ -328,6 +328,7 @@ async fn attempt(
             raw.clone(),
             progress.clone(),
             closed.clone(),
+            scrubber.clone(),
         );
         let tools = list_tools(&connection).await?;
         Ok::<_, String>((service, connection, tools))
