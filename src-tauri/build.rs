@@ -14,6 +14,14 @@ fn main() {
             "gateway_info",
             "copy_token",
             "rotate_token",
+            "pending_approvals",
+            "answer_approval",
+            "query_log",
+            "verify_log",
+            "export_log",
+            "set_tool_policy",
+            "approval_settings",
+            "set_approval_settings",
         ]));
     if let Err(err) = tauri_build::try_build(attributes) {
         panic!("tauri-build failed: {err:#}");

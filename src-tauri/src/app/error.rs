@@ -21,6 +21,15 @@ pub enum IpcError {
     /// The clipboard could not be written.
     #[error("{0}")]
     Clipboard(String),
+    /// The call was answered, withdrawn or timed out already.
+    #[error("{0}")]
+    NotPending(String),
+    /// The call log could not be read or written.
+    #[error("{0}")]
+    Store(String),
+    /// gatehouse.toml could not be changed (a bad value, no such server).
+    #[error("{0}")]
+    Config(String),
 }
 
 impl IpcError {
@@ -31,6 +40,9 @@ impl IpcError {
             IpcError::Keyring(_) => "Keyring",
             IpcError::NoToken(_) => "NoToken",
             IpcError::Clipboard(_) => "Clipboard",
+            IpcError::NotPending(_) => "NotPending",
+            IpcError::Store(_) => "Store",
+            IpcError::Config(_) => "Config",
         }
     }
 }
@@ -51,6 +63,18 @@ impl From<ControlError> for IpcError {
             // `ControlError` is non-exhaustive; new kinds get a variant here.
             _ => IpcError::NoSuchServer(err.to_string()),
         }
+    }
+}
+
+impl From<gatehouse_core::store::StoreError> for IpcError {
+    fn from(err: gatehouse_core::store::StoreError) -> IpcError {
+        IpcError::Store(err.to_string())
+    }
+}
+
+impl From<gatehouse_core::Error> for IpcError {
+    fn from(err: gatehouse_core::Error) -> IpcError {
+        IpcError::Config(err.to_string())
     }
 }
 

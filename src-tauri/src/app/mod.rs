@@ -7,7 +7,7 @@
 //!
 //! # Layout
 //! - `tray`: the tray icon, its menu and its mood (normal / attention / error).
-//! - `window`: opening and focusing the main window.
+//! - `window`: opening and focusing the main window and the approval dialog.
 //! - `commands`: the `#[tauri::command]`s, one delegating call each.
 //! - `dto`: the JSON shapes the UI receives.
 //! - `error`: the `{kind, message}` error the UI receives.
@@ -32,6 +32,10 @@ pub struct AppState {
 
 /// The event the UI listens to for live server state.
 const SERVERS_CHANGED: &str = "servers-changed";
+/// The event the approval dialog listens to (payload: how many wait).
+const APPROVALS_CHANGED: &str = "approvals-changed";
+/// The event the Activity view listens to: a row was logged.
+const ACTIVITY_CHANGED: &str = "activity-changed";
 
 /// Starts the core and the tray app; returns when the person quits.
 pub fn run(
@@ -70,14 +74,25 @@ pub fn run(
             commands::gateway_info,
             commands::copy_token,
             commands::rotate_token,
+            commands::pending_approvals,
+            commands::answer_approval,
+            commands::query_log,
+            commands::verify_log,
+            commands::export_log,
+            commands::set_tool_policy,
+            commands::approval_settings,
+            commands::set_approval_settings,
         ])
         .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_notification::init())
         .setup(move |app| {
             let core = Arc::new(Core::start(paths, &config, &gateway)?);
             setup_started.get_or_init(|| core.clone());
             app.manage(AppState { core });
             tray::create(app.handle())?;
             watch_servers(app.handle().clone());
+            watch_approvals(app.handle().clone());
+            watch_log(app.handle().clone());
             stop_on_signal(app.handle().clone(), signals);
             if open_window {
                 window::open_main(app.handle());
@@ -108,14 +123,85 @@ fn watch_servers(handle: tauri::AppHandle) {
     let mut receiver = handle.state::<AppState>().core.watch_servers();
     tauri::async_runtime::spawn(async move {
         loop {
-            let snapshot = receiver.borrow_and_update().clone();
-            tray::refresh(&handle, &snapshot);
-            if let Err(err) = handle.emit(SERVERS_CHANGED, dto::servers(&snapshot)) {
+            receiver.borrow_and_update();
+            announce_servers(&handle);
+            if receiver.changed().await.is_err() {
+                break;
+            }
+        }
+    });
+}
+
+/// Sends the servers (with their tools' policies) to the UI and refreshes
+/// the tray.
+pub(crate) fn announce_servers(handle: &tauri::AppHandle) {
+    let core = &handle.state::<AppState>().core;
+    let snapshot = core.servers();
+    tray::refresh(handle, &snapshot, core.approvals().pending().len());
+    if let Err(err) = handle.emit(SERVERS_CHANGED, dto::servers(&snapshot, core.approvals())) {
+        tracing::debug!(%err, "cannot notify the UI");
+    }
+}
+
+/// Puts each new waiting call in front of the person: the dialog comes up
+/// (on top, focused), the tray turns to attention with the count, and a
+/// desktop notification goes out when the dialog was not already on screen.
+/// When nothing waits any more the dialog closes.
+fn watch_approvals(handle: tauri::AppHandle) {
+    let mut receiver = handle.state::<AppState>().core.approvals().watch_pending();
+    tauri::async_runtime::spawn(async move {
+        let mut seen: u64 = 0;
+        loop {
+            let pending = receiver.borrow_and_update().clone();
+            let newest = pending.iter().map(|call| call.id).max().unwrap_or(0);
+            if pending.is_empty() {
+                window::close_approval(&handle);
+            } else if newest > seen {
+                if !window::approval_visible(&handle) {
+                    notify(&handle, &pending[pending.len() - 1]);
+                }
+                window::open_approval(&handle);
+            }
+            seen = seen.max(newest);
+            // Also the tools' policies: an answer may have been "always allow".
+            announce_servers(&handle);
+            if let Err(err) = handle.emit(APPROVALS_CHANGED, pending.len()) {
                 tracing::debug!(%err, "cannot notify the UI");
             }
             if receiver.changed().await.is_err() {
                 break;
             }
+        }
+    });
+}
+
+fn notify(handle: &tauri::AppHandle, call: &gatehouse_core::approvals::PendingCall) {
+    use tauri_plugin_notification::NotificationExt;
+
+    let shown = handle
+        .notification()
+        .builder()
+        .title("Gatehouse: approve a tool call?")
+        .body(format!(
+            "{} wants to run {} on {}.",
+            call.client, call.tool, call.server
+        ))
+        .show();
+    if let Err(err) = shown {
+        // No notification daemon (a bare X session): the dialog and tray still show it.
+        tracing::debug!(%err, "cannot show a desktop notification");
+    }
+}
+
+/// Tells the Activity view that rows were added, at most four times a second.
+fn watch_log(handle: tauri::AppHandle) {
+    let mut receiver = handle.state::<AppState>().core.approvals().watch_log();
+    tauri::async_runtime::spawn(async move {
+        while receiver.changed().await.is_ok() {
+            if let Err(err) = handle.emit(ACTIVITY_CHANGED, ()) {
+                tracing::debug!(%err, "cannot notify the UI");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         }
     });
 }

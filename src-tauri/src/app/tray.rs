@@ -25,23 +25,34 @@ pub enum Mood {
     /// All is well.
     Normal,
     /// Something waits for the person (pending approvals).
-    #[allow(dead_code)] // Set once approvals exist; the icon ships now.
     Attention,
     /// A server failed.
     Error,
 }
 
-/// The icon's mood for these servers.
-pub fn mood(servers: &[ServerStatus]) -> Mood {
-    if servers.iter().any(|s| s.state == ServerState::Failed) {
+/// The icon's mood for these servers and this many waiting calls. Waiting
+/// calls win: they need the person now, and time out.
+pub fn mood(servers: &[ServerStatus], pending: usize) -> Mood {
+    if pending > 0 {
+        Mood::Attention
+    } else if servers.iter().any(|s| s.state == ServerState::Failed) {
         Mood::Error
     } else {
         Mood::Normal
     }
 }
 
+/// The menu line for waiting calls, `None` when none wait.
+pub fn pending_line(pending: usize) -> Option<String> {
+    match pending {
+        0 => None,
+        1 => Some("1 call waiting for approval…".to_owned()),
+        n => Some(format!("{n} calls waiting for approval…")),
+    }
+}
+
 /// The tooltip and the menu's first line.
-pub fn summary(servers: &[ServerStatus]) -> String {
+pub fn summary(servers: &[ServerStatus], pending: usize) -> String {
     let running = servers
         .iter()
         .filter(|s| s.state == ServerState::Running)
@@ -57,6 +68,9 @@ pub fn summary(servers: &[ServerStatus]) -> String {
     };
     if failed > 0 {
         text.push_str(&format!(", {failed} failed"));
+    }
+    if pending > 0 {
+        text.push_str(&format!(", {pending} waiting for approval"));
     }
     text
 }
@@ -87,10 +101,11 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(icon(Mood::Normal)?)
         .tooltip("Gatehouse")
-        .menu(&menu(app, &[])?)
+        .menu(&menu(app, &[], 0)?)
         .show_menu_on_left_click(true)
         .on_menu_event(|app, event| match event.id().as_ref() {
             "open" => window::open_main(app),
+            "approvals" => window::open_approval(app),
             "quit" => app.exit(0),
             _ => {}
         })
@@ -98,15 +113,16 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     Ok(())
 }
 
-/// Updates icon, tooltip and menu to `servers`. Errors are logged.
-pub fn refresh(app: &AppHandle, servers: &[ServerStatus]) {
+/// Updates icon, tooltip and menu to `servers` and the number of waiting
+/// calls. Errors are logged.
+pub fn refresh(app: &AppHandle, servers: &[ServerStatus], pending: usize) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
-    let result = icon(mood(servers))
+    let result = icon(mood(servers, pending))
         .and_then(|icon| tray.set_icon(Some(icon)))
-        .and_then(|()| tray.set_tooltip(Some(summary(servers))))
-        .and_then(|()| menu(app, servers))
+        .and_then(|()| tray.set_tooltip(Some(summary(servers, pending))))
+        .and_then(|()| menu(app, servers, pending))
         .and_then(|menu| tray.set_menu(Some(menu)));
     if let Err(err) = result {
         tracing::warn!(%err, "cannot update the tray");
@@ -122,15 +138,24 @@ fn icon(mood: Mood) -> tauri::Result<Image<'static>> {
     Image::from_bytes(bytes)
 }
 
-fn menu(app: &AppHandle, servers: &[ServerStatus]) -> tauri::Result<Menu<Wry>> {
+fn menu(app: &AppHandle, servers: &[ServerStatus], pending: usize) -> tauri::Result<Menu<Wry>> {
     let menu = Menu::new(app)?;
     menu.append(&MenuItem::with_id(
         app,
         "summary",
-        summary(servers),
+        summary(servers, pending),
         false,
         None::<&str>,
     )?)?;
+    if let Some(line) = pending_line(pending) {
+        menu.append(&MenuItem::with_id(
+            app,
+            "approvals",
+            line,
+            true,
+            None::<&str>,
+        )?)?;
+    }
     for (idx, line) in server_lines(servers).into_iter().enumerate() {
         menu.append(&MenuItem::with_id(
             app,
@@ -186,14 +211,30 @@ mod tests {
             status("a", ServerState::Running),
             status("b", ServerState::Starting),
         ];
-        assert_eq!(mood(&ok), Mood::Normal);
+        assert_eq!(mood(&ok, 0), Mood::Normal);
         let bad = [
             status("a", ServerState::Running),
             status("b", ServerState::Failed),
         ];
-        assert_eq!(mood(&bad), Mood::Error);
-        assert_eq!(summary(&bad), "Gatehouse: 1 of 2 servers running, 1 failed");
-        assert_eq!(summary(&[]), "Gatehouse: no servers");
+        assert_eq!(mood(&bad, 0), Mood::Error);
+        assert_eq!(
+            summary(&bad, 0),
+            "Gatehouse: 1 of 2 servers running, 1 failed"
+        );
+        assert_eq!(summary(&[], 0), "Gatehouse: no servers");
+    }
+
+    #[test]
+    fn waiting_calls_turn_the_icon_to_attention_with_the_count() {
+        let servers = [status("a", ServerState::Failed)];
+        assert_eq!(mood(&servers, 2), Mood::Attention);
+        assert_eq!(
+            summary(&servers, 2),
+            "Gatehouse: 0 of 1 server running, 1 failed, 2 waiting for approval"
+        );
+        assert_eq!(pending_line(0), None);
+        assert_eq!(pending_line(1).unwrap(), "1 call waiting for approval…");
+        assert_eq!(pending_line(3).unwrap(), "3 calls waiting for approval…");
     }
 
     #[test]
