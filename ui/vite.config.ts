@@ -18,6 +18,15 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     sourcemap: false,
+    rollupOptions: {
+      // Two pages: the main window and the approval window the Rust side
+      // opens while a tool call waits for an answer. Relative to the root
+      // (this folder), whatever the working directory.
+      input: {
+        main: 'index.html',
+        approval: 'approval.html',
+      },
+    },
   },
   test: {
     environment: 'jsdom',

@@ -5,7 +5,7 @@
 
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { Builder, By, until } from 'selenium-webdriver';
@@ -167,6 +167,151 @@ test('settings: the endpoint address, a masked token, copy and rotate', async ()
     const after = cli();
     assert.notEqual(after.token, before.token, 'the running Gatehouse uses a new token');
     assert.equal((await hint.getText()).trim(), `${after.token.slice(0, 4)}…${after.token.slice(-4)}`);
+  } finally {
+    await driver.quit();
+    await waitForExit();
+  }
+});
+
+/** Calls `tool` through the endpoint with the Python SDK; resolves to {isError, text} when the call returns. */
+function callTool(endpoint, tool, args) {
+  const python = path.join(root, '.tools/venv/bin/python');
+  const script = path.join(root, 'tests/e2e/call_tool.py');
+  return new Promise((resolve, reject) => {
+    execFile(python, [script, endpoint.url, endpoint.token, tool, JSON.stringify(args)], { timeout: 120_000 },
+      (err, stdout, stderr) => (err ? reject(new Error(`${tool} failed: ${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout))));
+  });
+}
+
+/** The log rows, newest first, as `gatehouse log --json` prints them. */
+function logRows() {
+  return JSON.parse(execFileSync(app, ['log', '--json'], { encoding: 'utf8' }));
+}
+
+function pendingCalls() {
+  return JSON.parse(execFileSync(app, ['approvals', '--pending', '--json'], { encoding: 'utf8' }));
+}
+
+/** Waits for the approval dialog, switches the session to it and returns the call it shows. */
+async function approvalDialog(driver, mainHandle) {
+  let handle;
+  await driver.wait(async () => {
+    handle = (await driver.getAllWindowHandles()).find((h) => h !== mainHandle);
+    return handle !== undefined;
+  }, 20_000, 'the approval dialog never opened');
+  await driver.switchTo().window(handle);
+  return driver.wait(until.elementLocated(By.css('.approval-current')), 10_000);
+}
+
+/** Waits until the approval dialog has closed (nothing waits any more) and switches back to the main window. */
+async function dialogClosed(driver, mainHandle) {
+  await driver.wait(async () => (await driver.getAllWindowHandles()).length === 1, 10_000,
+    'the approval dialog stayed open with nothing waiting');
+  await driver.switchTo().window(mainHandle);
+}
+
+/** Clicks an answer button in the dialog. The dialog closes once nothing
+ * waits, which may race the click's own reply: the caller checks the effect. */
+async function answer(driver, selector) {
+  try {
+    await driver.findElement(By.css(selector)).click();
+  } catch (err) {
+    if (err.name !== 'NoSuchWindowError') throw err;
+  }
+}
+
+async function addNote(endpoint, title) {
+  const added = await callTool(endpoint, 'demo__add_note', { title, body: 'from the e2e test' });
+  assert.equal(added.isError, false, added.text);
+  return Number(/added note (\d+)/.exec(added.text)[1]);
+}
+
+test('approvals: the dialog asks before delete_note; Deny, Allow once and Always allow do what they say', async () => {
+  const driver = await launch(['--addr', '127.0.0.1:0']);
+  try {
+    await stateOf(driver, 'demo', 'running');
+    const main = await driver.getWindowHandle();
+    const endpoint = JSON.parse(execFileSync(app, ['token', 'show', '--json'], { encoding: 'utf8' }));
+
+    // Read-only and non-destructive calls never ask.
+    const first = await addNote(endpoint, 'keep me');
+    const read = await callTool(endpoint, 'demo__read_note', { id: first });
+    assert.equal(read.isError, false, read.text);
+    assert.match(read.text, /keep me/);
+    assert.equal((await driver.getAllWindowHandles()).length, 1, 'no dialog for read_note');
+
+    // Deny: the model gets an isError sentence, the note survives, the log says "dialog".
+    let pending = callTool(endpoint, 'demo__delete_note', { id: first });
+    let current = await approvalDialog(driver, main);
+    const shown = await current.getText();
+    assert.match(shown, /delete_note/);
+    assert.match(shown, /destructive/i);
+    await screenshot(driver, 'approval-dialog');
+    const client = await driver.executeScript(
+      "return document.querySelector('.approval-client').textContent");
+    assert.match(client, /mcp/, 'the dialog names the client that asked');
+    await answer(driver, '.action-deny');
+    let result = await pending;
+    assert.equal(result.isError, true);
+    assert.match(result.text, /The user denied this call/);
+    let [row] = logRows();
+    assert.deepEqual([row.tool, row.decision, row.decided_by, row.outcome], ['delete_note', 'denied', 'dialog', 'not_run']);
+    assert.match((await callTool(endpoint, 'demo__read_note', { id: first })).text, /keep me/);
+
+    // Allow once: forwarded (the note is gone), and the next call asks again.
+    await dialogClosed(driver, main);
+    pending = callTool(endpoint, 'demo__delete_note', { id: first });
+    await approvalDialog(driver, main);
+    await answer(driver, '.action-allow-once');
+    result = await pending;
+    assert.equal(result.isError, false, result.text);
+    assert.match(result.text, /deleted note/);
+    [row] = logRows();
+    assert.deepEqual([row.decision, row.decided_by, row.outcome], ['allowed', 'dialog', 'ok']);
+
+    // Always allow: this call and the next run; the next one without a dialog.
+    await dialogClosed(driver, main);
+    const second = await addNote(endpoint, 'second');
+    const third = await addNote(endpoint, 'third');
+    pending = callTool(endpoint, 'demo__delete_note', { id: second });
+    await approvalDialog(driver, main);
+    await answer(driver, '.action-allow-always');
+    result = await pending;
+    assert.equal(result.isError, false, result.text);
+    await dialogClosed(driver, main);
+    result = await callTool(endpoint, 'demo__delete_note', { id: third });
+    assert.equal(result.isError, false, result.text);
+    assert.deepEqual(pendingCalls(), []);
+    [row] = logRows();
+    assert.deepEqual([row.decision, row.decided_by, row.outcome], ['allowed', 'rule', 'ok']);
+
+    // The Activity view shows the log, and verifies it.
+    await driver.findElement(By.css('[data-view="activity"]')).click();
+    await driver.wait(until.elementLocated(By.css('tr.activity-row')), 10_000);
+    // textContent: WebKitWebDriver's visible-text heuristic misses table cells.
+    const decidedBy = () => driver.executeScript(
+      "return [...document.querySelectorAll('tr.activity-row .cell-decided-by')].map((c) => c.textContent.trim())");
+    await driver.wait(async () => (await decidedBy()).includes('dialog'), 10_000,
+      'no row decided in the dialog');
+    // Deny, allow once and always allow: three answers from the dialog.
+    await driver.wait(async () => (await decidedBy()).filter((by) => by === 'dialog').length === 3, 10_000,
+      'the Activity view does not show the three answers given in the dialog');
+    await driver.findElement(By.css('.action-verify')).click();
+    const verdict = await driver.wait(until.elementLocated(By.css('.verify-result')), 10_000);
+    await driver.wait(async () => (await verdict.getAttribute('data-ok')) === 'true', 10_000, 'verify did not pass');
+    await screenshot(driver, 'activity');
+
+    // The tool's policy, set from the Servers view, applies to the next call.
+    await driver.findElement(By.css('[data-view="servers"]')).click();
+    await driver.findElement(By.css('[data-server="demo"] button')).click();
+    const select = await driver.wait(until.elementLocated(By.css('select.tool-policy[data-tool="read_note"]')), 10_000);
+    await select.findElement(By.css('option[value="deny"]')).click();
+    await driver.wait(async () => /read_note = "deny"/.test(readFileSync(path.join(home, 'gatehouse.toml'), 'utf8')),
+      10_000, 'the rule never reached gatehouse.toml');
+    result = await callTool(endpoint, 'demo__read_note', { id: first });
+    assert.equal(result.isError, true);
+    assert.match(result.text, /policy denies/);
+    await screenshot(driver, 'servers-policy');
   } finally {
     await driver.quit();
     await waitForExit();

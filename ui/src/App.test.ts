@@ -62,7 +62,7 @@ describe('App', () => {
     expect(toggle.getAttribute('aria-expanded')).toBe('true');
     const details = within(notes).getByRole('region');
     const badges = Object.fromEntries(
-      Array.from(details.querySelectorAll('[data-tool]')).map((t) => [
+      Array.from(details.querySelectorAll('li[data-tool]')).map((t) => [
         t.getAttribute('data-tool'),
         text(t.querySelector('.badge')),
       ]),

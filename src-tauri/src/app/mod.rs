@@ -34,6 +34,8 @@ pub struct AppState {
 const SERVERS_CHANGED: &str = "servers-changed";
 /// The event the approval dialog listens to (payload: how many wait).
 const APPROVALS_CHANGED: &str = "approvals-changed";
+/// How long the approval dialog stays after its last call was answered.
+const DIALOG_CLOSE_DELAY: std::time::Duration = std::time::Duration::from_millis(600);
 /// The event the Activity view listens to: a row was logged.
 const ACTIVITY_CHANGED: &str = "activity-changed";
 
@@ -154,9 +156,7 @@ fn watch_approvals(handle: tauri::AppHandle) {
         loop {
             let pending = receiver.borrow_and_update().clone();
             let newest = pending.iter().map(|call| call.id).max().unwrap_or(0);
-            if pending.is_empty() {
-                window::close_approval(&handle);
-            } else if newest > seen {
+            if newest > seen && !pending.is_empty() {
                 if !window::approval_visible(&handle) {
                     notify(&handle, &pending[pending.len() - 1]);
                 }
@@ -167,6 +167,17 @@ fn watch_approvals(handle: tauri::AppHandle) {
             announce_servers(&handle);
             if let Err(err) = handle.emit(APPROVALS_CHANGED, pending.len()) {
                 tracing::debug!(%err, "cannot notify the UI");
+            }
+            if pending.is_empty() {
+                // A moment's grace before closing: the person sees the last
+                // answer land, and a call arriving right after reuses the window.
+                tokio::select! {
+                    changed = receiver.changed() => match changed {
+                        Ok(()) => continue,
+                        Err(_) => break,
+                    },
+                    () = tokio::time::sleep(DIALOG_CLOSE_DELAY) => window::close_approval(&handle),
+                }
             }
             if receiver.changed().await.is_err() {
                 break;

@@ -68,7 +68,7 @@ afterEach(() => {
 });
 
 describe('navigation', () => {
-  it('shows the servers view first, with tabs for Servers and Settings', async () => {
+  it('shows the servers view first, with tabs for Servers, Activity and Settings', async () => {
     renderApp(backendWith());
     await find('#servers [data-server="notes"]');
 
@@ -76,18 +76,24 @@ describe('navigation', () => {
     const tabs = within(tablist).getAllByRole('tab');
     expect(tabs.map((t) => [t.textContent?.trim(), t.getAttribute('data-view')])).toEqual([
       ['Servers', 'servers'],
+      ['Activity', 'activity'],
       ['Settings', 'settings'],
     ]);
     expect(tab('servers').getAttribute('aria-selected')).toBe('true');
+    expect(tab('activity').getAttribute('aria-selected')).toBe('false');
     expect(tab('settings').getAttribute('aria-selected')).toBe('false');
     expect(tab('servers').tabIndex).toBe(0);
+    expect(tab('activity').tabIndex).toBe(-1);
     expect(tab('settings').tabIndex).toBe(-1);
 
     expect(screen.getByRole('tabpanel')).toBe(panel('servers'));
     expect(panel('servers').getAttribute('aria-labelledby')).toBe('tab-servers');
     expect(tab('servers').getAttribute('aria-controls')).toBe('panel-servers');
     expect(panel('settings').hidden).toBe(true);
+    expect(panel('activity').hidden).toBe(true);
     expect(document.querySelector('#settings')).toBeNull();
+    // Activity loads nothing until it is visited.
+    expect(document.querySelector('#activity')).toBeNull();
   });
 
   it('switches to Settings and back on click', async () => {
@@ -134,10 +140,15 @@ describe('navigation', () => {
     tab('servers').focus();
 
     await fireEvent.keyDown(tab('servers'), { key: 'ArrowRight' });
+    expect(tab('activity').getAttribute('aria-selected')).toBe('true');
+    expect(document.activeElement).toBe(tab('activity'));
+    expect(tab('activity').tabIndex).toBe(0);
+    expect(tab('servers').tabIndex).toBe(-1);
+    await find('#activity');
+
+    await fireEvent.keyDown(tab('activity'), { key: 'ArrowRight' });
     expect(tab('settings').getAttribute('aria-selected')).toBe('true');
     expect(document.activeElement).toBe(tab('settings'));
-    expect(tab('settings').tabIndex).toBe(0);
-    expect(tab('servers').tabIndex).toBe(-1);
     await find('#settings');
 
     await fireEvent.keyDown(tab('settings'), { key: 'ArrowRight' }); // wraps

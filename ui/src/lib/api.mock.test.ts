@@ -3,7 +3,12 @@ import { ApiError } from './api';
 import * as api from './api';
 import * as mock from './api.mock';
 import {
+  approvalScenarioFromUrl,
   createMockBackend,
+  LONG_SERVER_NAME,
+  MOCK_APPROVAL_SETTINGS,
+  scenarioApprovals,
+  scenarioLog,
   GATEWAY_PORT_IN_USE,
   gatewayScenarioFromUrl,
   maskToken,
@@ -35,6 +40,16 @@ describe('mock twin', () => {
       'gatewayInfo',
       'copyToken',
       'rotateToken',
+      'pendingApprovals',
+      'answerApproval',
+      'onApprovalsChanged',
+      'queryLog',
+      'verifyLog',
+      'exportLog',
+      'onActivityChanged',
+      'setToolPolicy',
+      'approvalSettings',
+      'setApprovalSettings',
     ] as const) {
       expect(typeof api[fn]).toBe('function');
       expect(typeof mock[fn]).toBe('function');
@@ -371,5 +386,176 @@ describe('mock gateway', () => {
     expect(first.tokenSource).toBe('env');
     first.tokenHint = 'tampered';
     expect((await backend.gatewayInfo()).tokenHint).toBe(MOCK_GATEWAY.tokenHint);
+  });
+});
+
+describe('mock approvals', () => {
+  it('picks the approval scenario from ?approvals=, defaulting to a queue', () => {
+    expect(approvalScenarioFromUrl('?approvals=none')).toBe('none');
+    expect(approvalScenarioFromUrl('?approvals=bogus')).toBe('queue');
+    expect(approvalScenarioFromUrl('')).toBe('queue');
+  });
+
+  it('queues three calls oldest first: one destructive, one changed, one with long names and a secret', async () => {
+    const queue = await createMockBackend('demo').pendingApprovals();
+    expect(queue.map((c) => c.id)).toEqual([41, 42, 43]);
+    const asked = queue.map((c) => c.askedAtMs);
+    expect(asked).toEqual([...asked].sort((a, b) => a - b));
+    for (const c of queue) expect(c.deadlineMs - c.askedAtMs).toBe(MOCK_APPROVAL_SETTINGS.timeoutSecs * 1000);
+    expect(queue[0]!.annotations.destructive).toBe(true);
+    expect(queue.filter((c) => c.changes.length > 0).map((c) => c.id)).toEqual([42]);
+    expect(queue[2]!.server).toBe(LONG_SERVER_NAME);
+    expect(LONG_SERVER_NAME).toMatch(/^[A-Za-z0-9_-]{64}$/);
+    expect(JSON.stringify(queue[2]!.arguments)).toContain('"apiKey":"****"');
+    expect(scenarioApprovals('none')).toEqual([]);
+  });
+
+  it('an answer takes the call off the queue, logs it and notifies', async () => {
+    const backend = createMockBackend('demo');
+    const approvals = vi.fn();
+    const activity = vi.fn();
+    await backend.onApprovalsChanged(approvals);
+    await backend.onActivityChanged(activity);
+
+    await backend.answerApproval(42, 'allow_once');
+    expect((await backend.pendingApprovals()).map((c) => c.id)).toEqual([41, 43]);
+    expect(approvals).toHaveBeenLastCalledWith(2);
+    expect(activity).toHaveBeenCalledTimes(1);
+    const [row] = await backend.queryLog({ limit: 1 });
+    expect(row).toMatchObject({ server: 'filesystem', tool: 'write_file', decision: 'allowed', decidedBy: 'dialog', outcome: 'ok' });
+  });
+
+  it('answering a call that no longer waits rejects with NotPending', async () => {
+    const backend = createMockBackend('demo');
+    await backend.answerApproval(41, 'deny');
+    const err: unknown = await backend.answerApproval(41, 'deny').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).kind).toBe('NotPending');
+  });
+
+  it('allow_always pins the tool: always allowed, no longer changed', async () => {
+    const backend = createMockBackend('demo');
+    const tool = async () =>
+      (await backend.listServers()).find((s) => s.name === 'filesystem')!.tools.find((t) => t.name === 'write_file')!;
+    expect(await tool()).toMatchObject({ alwaysAllow: true, changed: true, effective: 'ask' });
+    await backend.answerApproval(42, 'allow_always');
+    expect(await tool()).toMatchObject({ alwaysAllow: true, changed: false, effective: 'allow', effectiveReason: 'always allowed' });
+  });
+
+  it('denies a call whose deadline passed, as a timeout', async () => {
+    vi.useFakeTimers();
+    const backend = createMockBackend('demo');
+    vi.advanceTimersByTime(83_000);
+    expect((await backend.pendingApprovals()).map((c) => c.id)).toEqual([42, 43]);
+    const [row] = await backend.queryLog({ limit: 1 });
+    expect(row).toMatchObject({ tool: 'delete_note', decision: 'denied', decidedBy: 'timeout', outcome: 'not_run' });
+  });
+
+  it('ask and withdraw add and remove calls', async () => {
+    const backend = createMockBackend('demo', { approvals: 'none' });
+    const added = backend.ask({ server: 'notes', tool: 'add_note' });
+    expect((await backend.pendingApprovals()).map((c) => c.id)).toEqual([added.id]);
+    backend.withdraw(added.id);
+    expect(await backend.pendingApprovals()).toEqual([]);
+    const [row] = await backend.queryLog({ limit: 1 });
+    expect(row).toMatchObject({ decidedBy: 'client', decision: 'denied', outcome: 'cancelled' });
+  });
+});
+
+describe('mock call log', () => {
+  it('has 263 hash-chained rows over nine days, oldest first, and none without servers', () => {
+    const log = scenarioLog('demo');
+    expect(log).toHaveLength(263);
+    expect(log.map((r) => r.id)).toEqual(log.map((_, i) => i + 1));
+    const times = log.map((r) => r.timeMs);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    for (const r of log) {
+      expect(r.hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(r.argumentsHash).toMatch(/^[0-9a-f]{64}$/);
+      expect(() => JSON.parse(r.arguments) as unknown).not.toThrow();
+    }
+    expect(new Set(log.map((r) => r.hash)).size).toBe(263);
+    expect(new Set(log.map((r) => r.decidedBy))).toEqual(new Set(['rule', 'dialog', 'cli', 'timeout', 'client']));
+    expect(new Set(log.map((r) => r.outcome))).toEqual(new Set(['ok', 'error', 'cancelled', 'not_run']));
+    expect(scenarioLog('empty')).toEqual([]);
+  });
+
+  it('queries newest first with filters, limit and offset', async () => {
+    const backend = createMockBackend('demo');
+    const first = await backend.queryLog({ limit: 200 });
+    expect(first).toHaveLength(200);
+    expect(first[0]!.id).toBe(263);
+    const rest = await backend.queryLog({ limit: 200, offset: 200 });
+    expect(rest.map((r) => r.id)).toEqual(Array.from({ length: 63 }, (_, i) => 63 - i));
+
+    const denied = await backend.queryLog({ server: 'notes', decision: 'denied' });
+    expect(denied.length).toBeGreaterThan(0);
+    for (const r of denied) expect([r.server, r.decision]).toEqual(['notes', 'denied']);
+
+    const since = first[9]!.timeMs;
+    expect((await backend.queryLog({ sinceMs: since })).map((r) => r.id)).toEqual(first.slice(0, 10).map((r) => r.id));
+    // Search is case-insensitive and looks at the arguments only.
+    const hits = await backend.queryLog({ search: 'CUS_88' });
+    expect(hits.length).toBeGreaterThan(0);
+    for (const r of hits) expect(r.arguments.toLowerCase()).toContain('cus_88');
+    expect(await backend.queryLog({ tool: 'read' })).toEqual([]);
+  });
+
+  it('verify fails on the row that was edited', async () => {
+    const backend = createMockBackend('demo');
+    await expect(backend.verifyLog()).resolves.toMatchObject({ ok: true, rows: 263 });
+    backend.tamper(17);
+    const result = await backend.verifyLog();
+    expect(result.ok).toBe(false);
+    expect(result.message).toContain('Row 17');
+  });
+
+  it('export counts what the filter matches, in the data directory', async () => {
+    const backend = createMockBackend('demo');
+    const all = await backend.exportLog('json', {});
+    expect(all.rows).toBe(263);
+    expect(all.path).toMatch(/\/exports\/calls-.*\.json$/);
+    const notes = await backend.exportLog('csv', { server: 'notes' });
+    expect(notes.rows).toBe((await backend.queryLog({ server: 'notes' })).length);
+    expect(notes.path.endsWith('.csv')).toBe(true);
+  });
+});
+
+describe('mock policies and settings', () => {
+  it('setToolPolicy changes the rule and notifies, and refuses unknown tools', async () => {
+    const backend = createMockBackend('demo');
+    const seen = vi.fn();
+    await backend.onServersChanged(seen);
+    await backend.setToolPolicy('notes', 'read_note', 'deny');
+    const notes = (seen.mock.calls.at(-1)![0] as Awaited<ReturnType<typeof backend.listServers>>).find((s) => s.name === 'notes')!;
+    expect(notes.tools.find((t) => t.name === 'read_note')).toMatchObject({
+      rule: 'deny',
+      effective: 'deny',
+      effectiveReason: 'your rule',
+      defaultRule: 'allow',
+    });
+    for (const [server, tool, kind] of [
+      ['ghost', 'x', 'NoSuchServer'],
+      ['notes', 'ghost', 'NoSuchTool'],
+    ] as const) {
+      const err: unknown = await backend.setToolPolicy(server, tool, 'ask').catch((e: unknown) => e);
+      expect((err as ApiError).kind).toBe(kind);
+    }
+  });
+
+  it('validates and stores approval settings', async () => {
+    const backend = createMockBackend('demo');
+    await expect(backend.approvalSettings()).resolves.toEqual(MOCK_APPROVAL_SETTINGS);
+    for (const bad of [
+      { ...MOCK_APPROVAL_SETTINGS, timeoutSecs: 9 },
+      { ...MOCK_APPROVAL_SETTINGS, timeoutSecs: 3601 },
+      { ...MOCK_APPROVAL_SETTINGS, retentionDays: -1 },
+    ]) {
+      const err: unknown = await backend.setApprovalSettings(bad).catch((e: unknown) => e);
+      expect((err as ApiError).kind).toBe('InvalidSettings');
+    }
+    const next = { timeoutSecs: 30, askNonReadOnly: true, retentionDays: 0 };
+    await backend.setApprovalSettings(next);
+    await expect(backend.approvalSettings()).resolves.toEqual(next);
   });
 });

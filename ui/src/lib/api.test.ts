@@ -10,8 +10,18 @@ vi.mock('@tauri-apps/api/event', () => ({ listen }));
 
 import {
   ApiError,
+  answerApproval,
   appInfo,
+  approvalSettings,
   copyToken,
+  exportLog,
+  onActivityChanged,
+  onApprovalsChanged,
+  pendingApprovals,
+  queryLog,
+  setApprovalSettings,
+  setToolPolicy,
+  verifyLog,
   gatewayInfo,
   listServers,
   onServersChanged,
@@ -264,5 +274,109 @@ describe('onServersChanged', () => {
     const err = await rejection(onServersChanged(() => {}));
     expect(err.kind).toBe('Permission');
     expect(err.message).toBe('event.listen not allowed');
+  });
+});
+
+describe('approval commands', () => {
+  it('pendingApprovals invokes pending_approvals without arguments', async () => {
+    invoke.mockResolvedValueOnce([]);
+    await expect(pendingApprovals()).resolves.toEqual([]);
+    expect(invoke).toHaveBeenCalledWith('pending_approvals', undefined);
+  });
+
+  it.each(['allow_once', 'allow_always', 'deny'] as const)(
+    'answerApproval invokes answer_approval with { id, answer: %s } and resolves to undefined',
+    async (answer) => {
+      invoke.mockResolvedValueOnce(null);
+      await expect(answerApproval(42, answer)).resolves.toBeUndefined();
+      expect(invoke).toHaveBeenCalledWith('answer_approval', { id: 42, answer });
+    },
+  );
+
+  it('answerApproval keeps the NotPending kind', async () => {
+    invoke.mockRejectedValueOnce({ kind: 'NotPending', message: 'call 42 is no longer waiting' });
+    const err = await rejection(answerApproval(42, 'deny'));
+    expect(err.kind).toBe('NotPending');
+  });
+
+  it('queryLog, verifyLog and exportLog pass the filter as is', async () => {
+    const filter = { server: 'notes', decision: 'denied' as const, sinceMs: 1_700_000_000_000, limit: 200, offset: 0 };
+    invoke.mockResolvedValueOnce([]);
+    await queryLog(filter);
+    expect(invoke).toHaveBeenLastCalledWith('query_log', { filter });
+
+    const verified = { ok: true, rows: 3, message: 'All 3 rows match their hashes.' };
+    invoke.mockResolvedValueOnce(verified);
+    await expect(verifyLog()).resolves.toEqual(verified);
+    expect(invoke).toHaveBeenLastCalledWith('verify_log', undefined);
+
+    const saved = { path: '/tmp/calls.csv', rows: 3 };
+    invoke.mockResolvedValueOnce(saved);
+    await expect(exportLog('csv', { search: 'x' })).resolves.toEqual(saved);
+    expect(invoke).toHaveBeenLastCalledWith('export_log', { format: 'csv', filter: { search: 'x' } });
+  });
+
+  it('setToolPolicy sends the rule, and null for the default', async () => {
+    invoke.mockResolvedValue(null);
+    await expect(setToolPolicy('notes', 'delete_note', 'deny')).resolves.toBeUndefined();
+    expect(invoke).toHaveBeenLastCalledWith('set_tool_policy', { server: 'notes', tool: 'delete_note', rule: 'deny' });
+    await setToolPolicy('notes', 'delete_note', null);
+    expect(invoke).toHaveBeenLastCalledWith('set_tool_policy', { server: 'notes', tool: 'delete_note', rule: null });
+  });
+
+  it('approvalSettings and setApprovalSettings', async () => {
+    const settings = { timeoutSecs: 120, askNonReadOnly: false, retentionDays: 90 };
+    invoke.mockResolvedValueOnce(settings);
+    await expect(approvalSettings()).resolves.toEqual(settings);
+    expect(invoke).toHaveBeenLastCalledWith('approval_settings', undefined);
+    invoke.mockResolvedValueOnce(null);
+    await expect(setApprovalSettings(settings)).resolves.toBeUndefined();
+    expect(invoke).toHaveBeenLastCalledWith('set_approval_settings', { settings });
+  });
+
+  it.each([
+    ['pendingApprovals', () => pendingApprovals()],
+    ['queryLog', () => queryLog({})],
+    ['verifyLog', () => verifyLog()],
+    ['exportLog', () => exportLog('json', {})],
+    ['setToolPolicy', () => setToolPolicy('a', 'b', 'ask')],
+    ['approvalSettings', () => approvalSettings()],
+    ['setApprovalSettings', () => setApprovalSettings({ timeoutSecs: 5, askNonReadOnly: false, retentionDays: 0 })],
+  ] as const)('%s normalises rejections', async (_label, fn) => {
+    invoke.mockRejectedValueOnce({ kind: 'InvalidSettings', message: 'out of range' });
+    const err = await rejection(fn());
+    expect(err.kind).toBe('InvalidSettings');
+    expect(err.message).toBe('out of range');
+  });
+});
+
+describe('approval and activity events', () => {
+  type Handler = (e: { event: string; id: number; payload: unknown }) => void;
+
+  it('onApprovalsChanged forwards the number of waiting calls', async () => {
+    const unlisten = vi.fn();
+    listen.mockResolvedValueOnce(unlisten);
+    const cb = vi.fn();
+    const off = await onApprovalsChanged(cb);
+    expect(listen.mock.calls[0]?.[0]).toBe('approvals-changed');
+    (listen.mock.calls[0]?.[1] as Handler)({ event: 'approvals-changed', id: 1, payload: 3 });
+    expect(cb).toHaveBeenCalledWith(3);
+    off();
+    expect(unlisten).toHaveBeenCalledTimes(1);
+  });
+
+  it('onActivityChanged calls back without arguments', async () => {
+    listen.mockResolvedValueOnce(vi.fn());
+    const cb = vi.fn();
+    await onActivityChanged(cb);
+    expect(listen.mock.calls[0]?.[0]).toBe('activity-changed');
+    (listen.mock.calls[0]?.[1] as Handler)({ event: 'activity-changed', id: 1, payload: null });
+    expect(cb).toHaveBeenCalledWith();
+  });
+
+  it('normalises a failed subscription', async () => {
+    listen.mockRejectedValueOnce({ kind: 'Permission', message: 'event.listen not allowed' });
+    const err = await rejection(onApprovalsChanged(() => {}));
+    expect(err.kind).toBe('Permission');
   });
 });

@@ -16,12 +16,27 @@ export type ServerState =
   | 'backing_off'
   | 'failed';
 
+/** What happens to a call of a tool: run it, ask a person first, or refuse it. */
+export type Rule = 'allow' | 'ask' | 'deny';
+
 export interface ToolView {
   name: string;
   title: string | null;
   description: string | null;
   readOnly: boolean;
   destructive: boolean;
+  /** The user's rule for this tool; null means the default applies. */
+  rule: Rule | null;
+  /** What actually happens to a call now. */
+  effective: Rule;
+  /** Why `effective` is what it is, e.g. "read-only", "destructive", "your rule", "always allowed". */
+  effectiveReason: string;
+  /** What "Default" means for this tool. */
+  defaultRule: Rule;
+  /** Someone answered "Always allow this tool" (suspended while `changed`). */
+  alwaysAllow: boolean;
+  /** The tool's definition changed since it was last allowed. */
+  changed: boolean;
 }
 
 export interface ServerView {
@@ -81,8 +96,124 @@ export interface GatewayInfo {
   serverUrlTemplate: string | null;
 }
 
+/** The MCP tool annotations, as hints the server gave (they are not guarantees). */
+export interface Annotations {
+  readOnly: boolean;
+  destructive: boolean;
+  idempotent: boolean;
+  openWorld: boolean;
+}
+
+/** One difference between a tool's definition now and when it was last allowed. */
+export interface DefinitionChange {
+  /** Where in the definition, e.g. "description" or "inputSchema.properties.mode". */
+  path: string;
+  /** undefined (absent from the JSON) when the field is new. */
+  before: unknown;
+  /** undefined (absent from the JSON) when the field was removed. */
+  after: unknown;
+}
+
+/** A tool call waiting for a person to allow or deny it. */
+export interface PendingApproval {
+  id: number;
+  server: string;
+  tool: string;
+  title: string | null;
+  description: string | null;
+  annotations: Annotations;
+  /** The call's arguments, with secrets already replaced by "****". */
+  arguments: unknown;
+  /** The MCP client that made the call, as `name/version`. */
+  client: string;
+  /** Why Gatehouse asks, e.g. "`delete_note` is marked destructive." (backticks mark code). */
+  reasonText: string;
+  /** Empty unless the definition changed since the tool was last allowed. */
+  changes: DefinitionChange[];
+  /** Unix ms when the call arrived. */
+  askedAtMs: number;
+  /** Unix ms when Gatehouse denies it for want of an answer. */
+  deadlineMs: number;
+}
+
+export type Answer = 'allow_once' | 'allow_always' | 'deny';
+export type Decision = 'allowed' | 'denied';
+/** Who decided: a rule, a person (in the dialog or with the CLI), the timeout, or the client (it gave up). */
+export type DecidedBy = 'rule' | 'dialog' | 'cli' | 'timeout' | 'client';
+export type Outcome = 'ok' | 'error' | 'cancelled' | 'not_run';
+
+/** One row of the call log. Rows are never changed once written (they are hash-chained). */
+export interface LogRow {
+  /** 1, 2, 3… in the order calls finished. */
+  id: number;
+  /** Unix ms when the call arrived. */
+  timeMs: number;
+  client: string;
+  server: string;
+  tool: string;
+  /** The arguments as JSON text, secrets masked. */
+  arguments: string;
+  /** SHA-256 of `arguments`, hex. */
+  argumentsHash: string;
+  /** The rule that applied. */
+  policy: Rule;
+  decision: Decision;
+  decidedBy: DecidedBy;
+  /** How long the call waited for a decision. */
+  waitMs: number;
+  outcome: Outcome;
+  /** e.g. the server's error message. */
+  outcomeDetail: string | null;
+  /** How long the server took (0 if it never ran). */
+  durationMs: number;
+  /** This row's chain hash, hex. */
+  hash: string;
+}
+
+/** Which rows `query_log` and `export_log` return, newest first. Absent means "any". */
+export interface LogFilter {
+  server?: string;
+  /** Exact tool name. */
+  tool?: string;
+  decision?: Decision;
+  /** Only calls at or after this Unix ms. */
+  sinceMs?: number;
+  /** Text the arguments contain (ASCII case-insensitive). */
+  search?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  rows: number;
+  /** A sentence; when not ok, it names the first bad row. */
+  message: string;
+}
+
+export type ExportFormat = 'json' | 'csv';
+
+export interface ExportResult {
+  /** Where the file was saved. */
+  path: string;
+  rows: number;
+}
+
+export interface ApprovalSettings {
+  /** How long a call waits for an answer before it is denied (10..3600). */
+  timeoutSecs: number;
+  /** Ask before every call of a tool not annotated read-only. */
+  askNonReadOnly: boolean;
+  /** Days the call log keeps rows; 0 keeps them forever. */
+  retentionDays: number;
+}
+
 /** Name of the event the Rust side emits whenever any server changes. */
 export const SERVERS_CHANGED = 'servers-changed';
+/** Emitted when a call starts or stops waiting for approval; the payload is how many wait. */
+export const APPROVALS_CHANGED = 'approvals-changed';
+/** Emitted when a row was added to the call log (no payload). */
+export const ACTIVITY_CHANGED = 'activity-changed';
 
 /**
  * Every rejection from this module is an `ApiError`. The Rust side rejects
@@ -200,4 +331,65 @@ export async function onServersChanged(cb: (servers: ServerView[]) => void): Pro
   } catch (err) {
     throw toApiError(err);
   }
+}
+
+/** The calls waiting for an answer (`pending_approvals`). */
+export function pendingApprovals(): Promise<PendingApproval[]> {
+  return call<PendingApproval[]>('pending_approvals');
+}
+
+/**
+ * Answer a waiting call (`answer_approval`). Rejects with kind "NotPending"
+ * when it no longer waits (answered elsewhere, timed out or withdrawn).
+ */
+export function answerApproval(id: number, answer: Answer): Promise<void> {
+  return act('answer_approval', { id, answer });
+}
+
+/** Rows of the call log, newest first (`query_log`). */
+export function queryLog(filter: LogFilter): Promise<LogRow[]> {
+  return call<LogRow[]>('query_log', { filter });
+}
+
+/** Check the call log's hash chain (`verify_log`). */
+export function verifyLog(): Promise<VerifyResult> {
+  return call<VerifyResult>('verify_log');
+}
+
+/** Save the rows matching `filter` to a file (`export_log`); the Rust side picks the path. */
+export function exportLog(format: ExportFormat, filter: LogFilter): Promise<ExportResult> {
+  return call<ExportResult>('export_log', { format, filter });
+}
+
+/** Set (or with null, clear) the user's rule for one tool (`set_tool_policy`). */
+export function setToolPolicy(server: string, tool: string, rule: Rule | null): Promise<void> {
+  return act('set_tool_policy', { server, tool, rule });
+}
+
+/** Timeout, ask-before-writes and retention (`approval_settings`). */
+export function approvalSettings(): Promise<ApprovalSettings> {
+  return call<ApprovalSettings>('approval_settings');
+}
+
+/** Save the approval settings (`set_approval_settings`); rejects if a value is out of range. */
+export function setApprovalSettings(settings: ApprovalSettings): Promise<void> {
+  return act('set_approval_settings', { settings });
+}
+
+async function subscribe<T>(event: string, cb: (payload: T) => void): Promise<() => void> {
+  try {
+    return await listen<T>(event, (e) => cb(e.payload));
+  } catch (err) {
+    throw toApiError(err);
+  }
+}
+
+/** Subscribe to `approvals-changed` (how many calls wait); resolves to an unlisten function. */
+export function onApprovalsChanged(cb: (pending: number) => void): Promise<() => void> {
+  return subscribe<number>(APPROVALS_CHANGED, cb);
+}
+
+/** Subscribe to `activity-changed` (a row was logged); resolves to an unlisten function. */
+export function onActivityChanged(cb: () => void): Promise<() => void> {
+  return subscribe<null>(ACTIVITY_CHANGED, () => cb());
 }

@@ -3,17 +3,45 @@
 
 import * as tauri from './api';
 import * as mock from './api.mock';
-import type { AppInfo, GatewayInfo, LogLineView, ServerView } from './api';
+import type {
+  Answer,
+  AppInfo,
+  ApprovalSettings,
+  ExportFormat,
+  ExportResult,
+  GatewayInfo,
+  LogFilter,
+  LogLineView,
+  LogRow,
+  PendingApproval,
+  Rule,
+  ServerView,
+  VerifyResult,
+} from './api';
 
 export type {
+  Annotations,
+  Answer,
   AppInfo,
+  ApprovalSettings,
+  DecidedBy,
+  Decision,
+  DefinitionChange,
+  ExportFormat,
+  ExportResult,
   GatewayInfo,
+  LogFilter,
   LogLineView,
+  LogRow,
   LogStream,
+  Outcome,
+  PendingApproval,
+  Rule,
   ServerState,
   ServerView,
   TokenSource,
   ToolView,
+  VerifyResult,
 } from './api';
 export { ApiError } from './api';
 
@@ -28,6 +56,16 @@ export interface Backend {
   gatewayInfo(): Promise<GatewayInfo>;
   copyToken(): Promise<void>;
   rotateToken(): Promise<GatewayInfo>;
+  pendingApprovals(): Promise<PendingApproval[]>;
+  answerApproval(id: number, answer: Answer): Promise<void>;
+  onApprovalsChanged(cb: (pending: number) => void): Promise<() => void>;
+  queryLog(filter: LogFilter): Promise<LogRow[]>;
+  verifyLog(): Promise<VerifyResult>;
+  exportLog(format: ExportFormat, filter: LogFilter): Promise<ExportResult>;
+  onActivityChanged(cb: () => void): Promise<() => void>;
+  setToolPolicy(server: string, tool: string, rule: Rule | null): Promise<void>;
+  approvalSettings(): Promise<ApprovalSettings>;
+  setApprovalSettings(settings: ApprovalSettings): Promise<void>;
 }
 
 /** True inside a Tauri webview (the IPC bridge is injected before our scripts run). */

@@ -5,8 +5,12 @@ import {
   actionLabel,
   availableActions,
   canRun,
+  codeSpans,
   commandLine,
   formatClock,
+  formatCountdown,
+  formatLogTime,
+  formatMillis,
   isoTime,
   formatDuration,
   formatSince,
@@ -191,5 +195,61 @@ describe('formatClock', () => {
     expect(formatClock(8.64e15 + 1)).toBe('--:--:--');
     expect(isoTime(Number.NaN)).toBeUndefined();
     expect(isoTime(0)).toBe('1970-01-01T00:00:00.000Z');
+  });
+});
+
+describe('formatCountdown', () => {
+  it.each([
+    [113_000, '1:53'],
+    [112_001, '1:53'],
+    [60_000, '1:00'],
+    [14_200, '0:15'],
+    [999, '0:01'],
+    [0, '0:00'],
+    [-5_000, '0:00'],
+    [3_600_000, '60:00'],
+  ])('%i ms -> %s', (ms, textOut) => {
+    expect(formatCountdown(ms)).toBe(textOut);
+  });
+});
+
+describe('formatMillis', () => {
+  it.each([
+    [0, '0 ms'],
+    [850, '850 ms'],
+    [1_000, '1.0 s'],
+    [1_440, '1.4 s'],
+    [59_949, '59.9 s'],
+    [120_000, '2m 00s'],
+    [125_400, '2m 05s'],
+    [-3, '0 ms'],
+  ])('%i ms -> %s', (ms, textOut) => {
+    expect(formatMillis(ms)).toBe(textOut);
+  });
+});
+
+describe('formatLogTime', () => {
+  const now = new Date(2024, 10, 20, 15, 0, 0).getTime();
+
+  it('is the clock time today, and month, day and minutes before', () => {
+    expect(formatLogTime(new Date(2024, 10, 20, 9, 5, 7).getTime(), now)).toBe('09:05:07');
+    expect(formatLogTime(new Date(2024, 10, 19, 23, 59, 30).getTime(), now)).toBe('Nov 19 23:59');
+    expect(formatLogTime(new Date(2023, 0, 2, 8, 3).getTime(), now)).toBe('Jan 2 08:03');
+    expect(formatLogTime(Number.NaN, now)).toBe('--:--:--');
+  });
+});
+
+describe('codeSpans', () => {
+  it('marks the backticked parts as code', () => {
+    expect(codeSpans('`delete_note` is marked destructive.')).toEqual([
+      { text: 'delete_note', code: true },
+      { text: ' is marked destructive.', code: false },
+    ]);
+    expect(codeSpans('The definition of `write_file` changed.')).toEqual([
+      { text: 'The definition of ', code: false },
+      { text: 'write_file', code: true },
+      { text: ' changed.', code: false },
+    ]);
+    expect(codeSpans('No code here.')).toEqual([{ text: 'No code here.', code: false }]);
   });
 });

@@ -181,3 +181,41 @@ export function isoTime(timeMs: number): string | undefined {
   const d = new Date(timeMs);
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
+
+/** Minutes and seconds left, "1:53", rounded up so it never reads 0:00 while time remains. */
+export function formatCountdown(ms: number): string {
+  const s = Math.ceil(Math.max(0, ms) / 1000);
+  return `${Math.floor(s / 60)}:${pad2(s % 60)}`;
+}
+
+/** A short span in milliseconds: "0 ms", "850 ms", "1.4 s", "2m 05s". */
+export function formatMillis(ms: number): string {
+  const v = Math.max(0, Math.round(ms));
+  if (v < 1000) return `${v} ms`;
+  if (v < 60_000) return `${(v / 1000).toFixed(1)} s`;
+  const s = Math.floor(v / 1000);
+  return `${Math.floor(s / 60)}m ${pad2(s % 60)}s`;
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** Local time of a logged call: "14:03:07" today, "Nov 19 14:03" before today. */
+export function formatLogTime(timeMs: number, now: number): string {
+  const d = new Date(timeMs);
+  if (Number.isNaN(d.getTime())) return '--:--:--';
+  if (d.toDateString() === new Date(now).toDateString()) return formatClock(timeMs);
+  return `${MONTHS[d.getMonth()]} ${d.getDate()} ${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+}
+
+export interface TextSpan {
+  text: string;
+  code: boolean;
+}
+
+/** Split a sentence on backticks, as the Rust side marks names: "`x` is destructive." */
+export function codeSpans(text: string): TextSpan[] {
+  return text
+    .split('`')
+    .map((part, i) => ({ text: part, code: i % 2 === 1 }))
+    .filter((span) => span.text !== '');
+}

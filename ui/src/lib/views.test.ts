@@ -3,7 +3,7 @@ import { DEFAULT_VIEW, hashOfView, isView, VIEWS, viewFromHash } from './views';
 
 describe('views', () => {
   it('lists Servers first, and it is the default', () => {
-    expect(VIEWS.map((v) => v.id)).toEqual(['servers', 'settings']);
+    expect(VIEWS.map((v) => v.id)).toEqual(['servers', 'activity', 'settings']);
     expect(DEFAULT_VIEW).toBe('servers');
   });
 
@@ -11,6 +11,7 @@ describe('views', () => {
     expect(viewFromHash('#settings')).toBe('settings');
     expect(viewFromHash('#/settings')).toBe('settings');
     expect(viewFromHash('#servers')).toBe('servers');
+    expect(viewFromHash('#/activity')).toBe('activity');
   });
 
   it('falls back to the default for anything else', () => {
@@ -27,6 +28,7 @@ describe('views', () => {
 
   it('knows its own ids only', () => {
     expect(isView('settings')).toBe(true);
-    expect(isView('activity')).toBe(false);
+    expect(isView('activity')).toBe(true);
+    expect(isView('clients')).toBe(false);
   });
 });

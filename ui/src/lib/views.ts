@@ -1,8 +1,9 @@
-// The views of the main window, in tab order. Adding one (Clients, Activity)
+// The views of the main window, in tab order. Adding one (Clients)
 // means adding it here and giving it a panel in App.svelte.
 
 export const VIEWS = [
   { id: 'servers', label: 'Servers' },
+  { id: 'activity', label: 'Activity' },
   { id: 'settings', label: 'Settings' },
 ] as const;
 
