@@ -250,12 +250,22 @@ def start_gatehouse(
     return instance
 
 
+# The fixture servers' tools carry no annotations, so Gatehouse's approval gate
+# would ask before every call to them (and the call would wait for an answer
+# until the timeout). The tests that use these servers are about forwarding,
+# not approvals, so their configs hold the user's own `allow` rule for each
+# tool the tests call, as a user who trusts these tools would write it.
+# test_approvals.py covers the gate itself.
+
+
 def slow_server_toml(events: Path) -> str:
     return (
         "[servers.slow]\n"
         f"command = {toml_string(PYTHON)}\n"
         f"args = [{toml_string(SLOW_SERVER)}]\n"
         f"env = {{ SLOW_SERVER_EVENTS = {toml_string(str(events))} }}\n"
+        "\n[servers.slow.tools]\n"
+        'wait = "allow"  # unannotated: it would ask (see above)\n'
     )
 
 
@@ -265,6 +275,8 @@ def paged_server_toml(generation: Path) -> str:
         f"command = {toml_string(PYTHON)}\n"
         f"args = [{toml_string(PAGED_SERVER)}]\n"
         f"env = {{ PAGED_SERVER_GENERATION = {toml_string(str(generation))} }}\n"
+        "\n[servers.paged.tools]\n"
+        '"tool-7" = "allow"  # unannotated: it would ask (see above)\n'
     )
 
 

@@ -537,7 +537,13 @@ impl Approvals {
 
     /// Waits until every record so far is written.
     pub fn flush(&self) {
-        self.inner.recorder.flush();
+        self.inner.recorder.flush(false);
+    }
+
+    /// Writes every record so far and checkpoints the database, so the file
+    /// alone is complete. For shutdown.
+    pub fn close(&self) {
+        self.inner.recorder.flush(true);
     }
 }
 

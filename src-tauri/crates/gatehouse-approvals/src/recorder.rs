@@ -28,7 +28,10 @@ enum Job {
     Prune {
         before_ms: i64,
     },
-    Flush(mpsc::Sender<()>),
+    Flush {
+        done: mpsc::Sender<()>,
+        checkpoint: bool,
+    },
 }
 
 /// The handle to the writer thread and the store it writes.
@@ -83,10 +86,11 @@ impl Recorder {
         self.send(Job::Prune { before_ms });
     }
 
-    /// Waits until everything queued so far is written.
-    pub(crate) fn flush(&self) {
+    /// Waits until everything queued so far is written; with `checkpoint`,
+    /// also until it is in the database file itself (at shutdown).
+    pub(crate) fn flush(&self, checkpoint: bool) {
         let (done, wait) = mpsc::channel();
-        self.send(Job::Flush(done));
+        self.send(Job::Flush { done, checkpoint });
         let _ = wait.recv();
     }
 
@@ -144,7 +148,10 @@ fn write_jobs(store: &Mutex<Store>, queue: &mpsc::Receiver<Job>, appended: &watc
                 Ok(rows) => tracing::info!(rows, "pruned the call log (retention)"),
                 Err(err) => tracing::error!(%err, "the call log could not be pruned"),
             },
-            Job::Flush(done) => {
+            Job::Flush { done, checkpoint } => {
+                if checkpoint && let Err(err) = store.checkpoint() {
+                    tracing::warn!(%err, "the call log stays in its write-ahead log until the next start");
+                }
                 let _ = done.send(());
             }
         }

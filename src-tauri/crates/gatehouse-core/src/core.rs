@@ -275,7 +275,7 @@ impl Core {
         self.tracker.wait().await;
         self.endpoint.shutdown().await;
         self.supervisor.shutdown().await;
-        self.approvals.flush();
+        self.approvals.close();
     }
 }
 

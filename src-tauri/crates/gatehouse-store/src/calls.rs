@@ -358,6 +358,24 @@ mod tests {
     }
 
     #[test]
+    fn a_checkpoint_leaves_the_whole_log_in_the_database_file() {
+        let (_dir, path, mut store) = temp_store();
+        store.append(&record(1)).unwrap();
+        let wal = path.with_extension("db-wal");
+        assert!(std::fs::metadata(&wal).unwrap().len() > 0);
+        store.checkpoint().unwrap();
+        assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
+        // The file alone, copied elsewhere, holds the row.
+        let copy = path.with_file_name("copy.db");
+        std::fs::copy(&path, &copy).unwrap();
+        let rows = Store::open(&copy)
+            .unwrap()
+            .query(&Filter::default())
+            .unwrap();
+        assert_eq!(rows.len(), 1);
+    }
+
+    #[test]
     fn every_enum_value_passes_the_schemas_checks() {
         // The CHECK constraints are written out in the migration; a variant
         // added to an enum but not there would fail every such append.

@@ -64,6 +64,15 @@ impl Store {
         Store::setup(conn, path)
     }
 
+    /// Moves everything in the write-ahead log into the database file and
+    /// empties the log, so the file alone holds the whole call log (a copy
+    /// or backup taken after Gatehouse quits is complete).
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(sql_err(&self.path, "checkpoint the write-ahead log"))
+    }
+
     /// The database file this store was opened on (`:memory:` for in-memory).
     pub fn path(&self) -> &Path {
         &self.path

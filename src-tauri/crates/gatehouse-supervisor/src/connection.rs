@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use rmcp::model::{
     CancelledNotificationParam, ClientCapabilities, ClientConfig, ClientRequest, ErrorData,
-    Implementation, ProgressNotificationParam, ProgressToken, ResourceUpdatedNotificationParam,
-    ServerPeerInfo,
+    Implementation, ProgressNotificationParam, ProgressToken, ProtocolVersion,
+    ResourceUpdatedNotificationParam, ServerNotification, ServerPeerInfo, SubscriptionFilter,
 };
 use rmcp::service::{NotificationContext, Peer, PeerRequestOptions, RoleClient, ServiceError};
 use serde::Deserialize;
@@ -346,11 +346,87 @@ pub(crate) struct ChildHandler {
 
 impl ChildHandler {
     fn announce(&self, kind: ServerEventKind) {
-        // No receivers (no gateway) is fine.
-        let _ = self.events.send(ServerEvent {
-            server: self.server.clone(),
-            kind,
-        });
+        announce(&self.events, &self.server, kind);
+    }
+}
+
+fn announce(events: &broadcast::Sender<ServerEvent>, server: &str, kind: ServerEventKind) {
+    // No receivers (no gateway) is fine.
+    let _ = events.send(ServerEvent {
+        server: server.to_owned(),
+        kind,
+    });
+}
+
+/// On a 2026-07-28 session a server sends list changes only on a
+/// `subscriptions/listen` stream (the legacy notifications reach
+/// [`ChildHandler`]): opens one for the lists the server says can change and
+/// passes what arrives on, until the stream or the connection ends. Without
+/// it a tool that changes its definition would keep being judged, and
+/// pinned, by the old one.
+pub(crate) async fn listen_for_changes(
+    connection: Connection,
+    events: broadcast::Sender<ServerEvent>,
+    tools_changed: Arc<Notify>,
+) {
+    let Some(info) = connection.server_info() else {
+        return;
+    };
+    if info.protocol_version.as_str() < ProtocolVersion::V_2026_07_28.as_str() {
+        return;
+    }
+    let capabilities = &info.capabilities;
+    let changes = |listed: Option<bool>| listed == Some(true);
+    let mut filter = SubscriptionFilter::builder();
+    let mut wanted = false;
+    if changes(capabilities.tools.as_ref().and_then(|t| t.list_changed)) {
+        filter = filter.tools_list_changed();
+        wanted = true;
+    }
+    if changes(capabilities.prompts.as_ref().and_then(|p| p.list_changed)) {
+        filter = filter.prompts_list_changed();
+        wanted = true;
+    }
+    if changes(capabilities.resources.as_ref().and_then(|r| r.list_changed)) {
+        filter = filter.resources_list_changed();
+        wanted = true;
+    }
+    if !wanted {
+        return;
+    }
+    let server = connection.inner.server.clone();
+    let closed = connection.inner.closed.clone();
+    let listen = async {
+        let mut subscription = match connection.inner.peer.listen(filter.build()).await {
+            Ok(subscription) => subscription,
+            Err(err) => {
+                tracing::warn!(%err, "the server refused a subscriptions/listen stream: its list changes will not be seen");
+                return;
+            }
+        };
+        loop {
+            match subscription.next().await {
+                Ok(Some(ServerNotification::ToolListChangedNotification(_))) => {
+                    tools_changed.notify_one();
+                }
+                Ok(Some(ServerNotification::PromptListChangedNotification(_))) => {
+                    announce(&events, &server, ServerEventKind::PromptsChanged);
+                }
+                Ok(Some(ServerNotification::ResourceListChangedNotification(_))) => {
+                    announce(&events, &server, ServerEventKind::ResourcesChanged);
+                }
+                Ok(Some(_)) => {}
+                Ok(None) => return,
+                Err(err) => {
+                    tracing::warn!(%err, "the server's subscriptions/listen stream failed");
+                    return;
+                }
+            }
+        }
+    };
+    tokio::select! {
+        () = closed.cancelled() => {}
+        () = listen => {}
     }
 }
 

@@ -356,6 +356,14 @@ async fn attempt(
                 status.tools = tools;
             });
             reporter.publish(connection.clone());
+            tokio::spawn(
+                crate::connection::listen_for_changes(
+                    connection.clone(),
+                    reporter.events.clone(),
+                    tools_changed.clone(),
+                )
+                .in_current_span(),
+            );
             (service, connection)
         }
         Some(Ok(Err(err))) => {
