@@ -75,6 +75,19 @@ def wait_for(what: str, probe: Callable[[], T | None], timeout: float, interval:
         time.sleep(interval)
 
 
+def require_private_keyring(what: str) -> None:
+    """Skips a test that writes to the OS keyring unless it runs in the
+    throwaway Secret Service `scripts/with-keyring.sh` starts (as `make test`
+    does, and says so in GATEHOUSE_TESTS_PRIVATE_KEYRING). Keyring entries are
+    per user, not per $GATEHOUSE_HOME, so elsewhere the test would touch the
+    real Gatehouse's entries."""
+    if os.environ.get("GATEHOUSE_TESTS_PRIVATE_KEYRING") != "1":
+        pytest.skip(
+            f"{what}, so it needs a private Secret Service: run under "
+            "`dbus-run-session -- scripts/with-keyring.sh` (or set GATEHOUSE_TESTS_PRIVATE_KEYRING=1)"
+        )
+
+
 def random_token() -> str:
     return secrets.token_hex(32)
 

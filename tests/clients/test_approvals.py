@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import shutil
 import sqlite3
@@ -48,6 +47,7 @@ from conftest import (
     Gatehouse,
     base_env,
     random_token,
+    require_private_keyring,
     run_app,
     start_gatehouse,
     toml_string,
@@ -320,11 +320,7 @@ def test_a_destructive_call_waits_and_a_denial_reaches_the_client_with_secrets_m
 def test_the_servers_own_secret_values_are_masked_wherever_they_appear(tmp_path):
     """A value from the server's `secret_env` (kept in the keyring) is masked
     inside any argument, whatever its key, in the pending list and the log."""
-    # The keyring entry is per user, not per $GATEHOUSE_HOME: only in the
-    # throwaway keyring `scripts/with-keyring.sh` makes (as `make test` runs these tests).
-    if os.environ.get("GATEHOUSE_TESTS_PRIVATE_KEYRING") != "1":
-        pytest.skip("stores a secret in the keyring, so it needs a private Secret Service: run under "
-                    "`dbus-run-session -- scripts/with-keyring.sh` (or set GATEHOUSE_TESTS_PRIVATE_KEYRING=1)")
+    require_private_keyring("stores a secret in the keyring")
     secret = f"vault-{random_token()[:24]}"
     home = tmp_path / "home"
     (home / "user-home").mkdir(parents=True)

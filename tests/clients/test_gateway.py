@@ -37,6 +37,7 @@ from conftest import (
     base_env,
     pid_alive,
     random_token,
+    require_private_keyring,
     start_gatehouse,
     wait_for,
     wait_for_gone,
@@ -850,15 +851,8 @@ def test_the_bridge_starts_gatehouse_when_none_runs(scratch_home: Path):
 @pytest.fixture
 def keyring_gatehouse(tmp_path):
     """A Gatehouse whose token lives in the OS keyring (no $GATEHOUSE_TOKEN)."""
-    # The token's keyring entry is per user, not per $GATEHOUSE_HOME: rotating it in
-    # a desktop session would break the real Gatehouse's clients. So only in the
-    # throwaway keyring `scripts/with-keyring.sh` makes (as `make test` runs these
-    # tests), which says so in GATEHOUSE_TESTS_PRIVATE_KEYRING.
-    if os.environ.get("GATEHOUSE_TESTS_PRIVATE_KEYRING") != "1":
-        pytest.skip(
-            "rotates the keyring's gateway token, so it needs a private Secret Service: run under "
-            "`dbus-run-session -- scripts/with-keyring.sh` (or set GATEHOUSE_TESTS_PRIVATE_KEYRING=1)"
-        )
+    # Rotating the real keyring's token would break the real Gatehouse's clients.
+    require_private_keyring("rotates the keyring's gateway token")
     config = '[servers.demo]\ncommand = "gatehouse"\nargs = ["demo-server"]\n'
     instance = start_gatehouse(tmp_path / "keyring-home", config, token=None, wait_for_servers=["demo"])
     yield instance

@@ -181,13 +181,11 @@ pub async fn export_log(
             .map_err(|err| IpcError::Store(format!("cannot write {}: {err}", target.display())))?;
         let out = std::io::BufWriter::new(file);
         approvals.read_store(|store| {
-            let rows = store.query(&filter)?.len();
-            if csv {
-                store.write_csv(&filter, out)?;
+            Ok(if csv {
+                store.write_csv(&filter, out)?
             } else {
-                store.write_json(&filter, out)?;
-            }
-            Ok(rows)
+                store.write_json(&filter, out)?
+            })
         })
     })
     .await

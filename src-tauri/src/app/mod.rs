@@ -156,7 +156,7 @@ fn watch_approvals(handle: tauri::AppHandle) {
         loop {
             let pending = receiver.borrow_and_update().clone();
             let newest = pending.iter().map(|call| call.id).max().unwrap_or(0);
-            if newest > seen && !pending.is_empty() {
+            if newest > seen {
                 if !window::approval_visible(&handle) {
                     notify(&handle, &pending[pending.len() - 1]);
                 }

@@ -270,7 +270,12 @@ impl Approvals {
                 always_allow: pin.always_allow,
             })
             .unwrap_or_default();
-        let settings = self.settings();
+        // Called per tool on every server snapshot: read in place, no clone.
+        let settings = self
+            .inner
+            .settings
+            .read()
+            .unwrap_or_else(PoisonError::into_inner);
         let rule = rule_of(&settings, server, &tool.name);
         ToolPolicy {
             rule,
@@ -283,10 +288,10 @@ impl Approvals {
 
     /// Decides whether `call` may run: at once by policy, or after a person
     /// answers. `cancel` is the client's cancellation of the call.
-    pub async fn gate(&self, call: Call, cancel: &CancellationToken) -> Gate {
+    pub async fn gate(&self, mut call: Call, cancel: &CancellationToken) -> Gate {
         let started = Instant::now();
         let arguments = scrub_arguments(
-            &Value::Object(call.arguments.clone().unwrap_or_default()),
+            &Value::Object(call.arguments.take().unwrap_or_default()),
             &call.scrubber,
         );
         let (pin, previous) = self.inner.check_pin(&call.server, &call.tool);

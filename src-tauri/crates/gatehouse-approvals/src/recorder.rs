@@ -127,9 +127,14 @@ fn write_jobs(store: &Mutex<Store>, queue: &mpsc::Receiver<Job>, appended: &watc
                 definition,
                 always_allow,
             } => {
-                let result = store
-                    .pin(&server, &tool, &definition)
-                    .and_then(|_| store.set_always_allow(&server, &tool, always_allow));
+                // `pin` leaves a new or changed pin without always-allow.
+                let result = store.pin(&server, &tool, &definition).and_then(|_| {
+                    if always_allow {
+                        store.set_always_allow(&server, &tool, true)
+                    } else {
+                        Ok(())
+                    }
+                });
                 if let Err(err) = result {
                     tracing::error!(%err, %server, %tool, "a tool pin could not be written");
                 }

@@ -34,30 +34,33 @@ const CSV_HEADER: [&str; 16] = [
 impl Store {
     /// Writes the rows matching `filter` as one JSON array of objects, newest
     /// first. `arguments` is embedded as JSON when it is valid JSON, and as a
-    /// string otherwise.
-    pub fn write_json(&self, filter: &Filter, mut out: impl Write) -> Result<()> {
+    /// string otherwise. Returns how many rows it wrote.
+    pub fn write_json(&self, filter: &Filter, mut out: impl Write) -> Result<usize> {
         let io = |source| StoreError::ExportIo { source };
         out.write_all(b"[").map_err(io)?;
-        let mut first = true;
+        let mut rows = 0;
         self.for_each(filter, |row| {
-            out.write_all(if first { b"\n" } else { b",\n" })
+            out.write_all(if rows == 0 { b"\n" } else { b",\n" })
                 .map_err(io)?;
-            first = false;
+            rows += 1;
             serde_json::to_writer(&mut out, &JsonRow::new(&row))
                 .map_err(|source| StoreError::ExportJson { source })
         })?;
-        out.write_all(if first { b"]\n" } else { b"\n]\n" })
+        out.write_all(if rows == 0 { b"]\n" } else { b"\n]\n" })
             .map_err(io)?;
-        out.flush().map_err(io)
+        out.flush().map_err(io)?;
+        Ok(rows)
     }
 
     /// Writes the rows matching `filter` as CSV (RFC 4180 quoting) with a
-    /// header line, newest first.
-    pub fn write_csv(&self, filter: &Filter, out: impl Write) -> Result<()> {
+    /// header line, newest first. Returns how many rows it wrote.
+    pub fn write_csv(&self, filter: &Filter, out: impl Write) -> Result<usize> {
         let csv_err = |source| StoreError::ExportCsv { source };
         let mut writer = csv::Writer::from_writer(out);
         writer.write_record(CSV_HEADER).map_err(csv_err)?;
+        let mut rows = 0;
         self.for_each(filter, |row| {
+            rows += 1;
             let r = &row.record;
             writer
                 .write_record([
@@ -82,7 +85,8 @@ impl Store {
         })?;
         writer
             .flush()
-            .map_err(|source| StoreError::ExportIo { source })
+            .map_err(|source| StoreError::ExportIo { source })?;
+        Ok(rows)
     }
 }
 
@@ -243,11 +247,11 @@ mod tests {
             ..Filter::default()
         };
         let mut out = Vec::new();
-        store.write_json(&filter, &mut out).unwrap();
+        assert_eq!(store.write_json(&filter, &mut out).unwrap(), 2);
         let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
         assert_eq!(value.as_array().unwrap().len(), 2);
         let mut out = Vec::new();
-        store.write_csv(&filter, &mut out).unwrap();
+        assert_eq!(store.write_csv(&filter, &mut out).unwrap(), 2);
         assert_eq!(
             csv::Reader::from_reader(out.as_slice()).records().count(),
             2

@@ -58,7 +58,7 @@ impl Store {
     pub fn pin(&mut self, server: &str, tool: &str, definition: &Value) -> Result<PinStatus> {
         let err = sql_err(&self.path, "pin a tool definition");
         let text = canonical_json(definition);
-        let hash = definition_hash(definition);
+        let hash = hash_text(&text);
         let now = now_ms();
         let tx = self
             .conn
@@ -171,7 +171,11 @@ fn pin_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Pin> {
 /// holds, so a caller can compare a definition with [`Pin::definition_hash`]
 /// without a query.
 pub fn definition_hash(definition: &Value) -> String {
-    hex::encode(Sha256::digest(canonical_json(definition).as_bytes()))
+    hash_text(&canonical_json(definition))
+}
+
+fn hash_text(canonical: &str) -> String {
+    hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
 /// A stored definition; text that is not JSON (a hand edit) is shown as is
