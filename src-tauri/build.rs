@@ -22,6 +22,13 @@ fn main() {
             "set_tool_policy",
             "approval_settings",
             "set_approval_settings",
+            "list_clients",
+            "plan_client_change",
+            "apply_client_change",
+            "undo_client_change",
+            "plan_client_import",
+            "apply_client_import",
+            "pick_project_dir",
         ]));
     if let Err(err) = tauri_build::try_build(attributes) {
         panic!("tauri-build failed: {err:#}");

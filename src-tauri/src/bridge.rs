@@ -69,11 +69,12 @@ fn configured(paths: &Paths) -> anyhow::Result<GatewayReport> {
         .and_then(|addr| addr.parse().ok());
     let addr = gatehouse_core::configured_addr(from_env, &config);
     Ok(GatewayReport {
-        url: Some(format!("http://{addr}/mcp")),
+        url: Some(gatehouse_core::clients::endpoint_url(addr)),
         addr: addr.to_string(),
         error: None,
         token_source: "keyring".to_owned(),
         token_hint: String::new(),
+        refreshed: Vec::new(),
     })
 }
 

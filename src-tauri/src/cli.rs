@@ -109,6 +109,9 @@ pub enum Command {
         #[arg(long)]
         csv: bool,
     },
+    /// Register Gatehouse with your MCP clients (Claude Desktop, Cursor, VS Code, Claude Code…)
+    #[command(subcommand)]
+    Client(ClientCommand),
     /// Check this machine: config, directories, keyring, display and tray, servers
     Doctor {
         /// Print the checks as JSON
@@ -202,6 +205,70 @@ pub enum ServerCommand {
         /// allow, ask, deny, or default (the tool's annotations decide)
         #[arg(value_enum)]
         rule: RuleArg,
+    },
+}
+
+/// Which client file: the user's, or a project's.
+#[derive(Debug, Clone, Args)]
+pub struct ClientTarget {
+    /// The client: claude-desktop, claude-code, cursor, vscode, windsurf, zed, cline, roo-code, gemini, codex, lm-studio, goose, opencode, kiro, continue
+    pub client: String,
+    /// The project's file instead of the user's (it gets the `gatehouse bridge` command and no token, since projects get committed)
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Every client Gatehouse knows: installed or not, the file it writes, and whether Gatehouse is registered there
+    List {
+        /// Also show each client's file in this project
+        #[arg(long, value_name = "DIR")]
+        project: Option<PathBuf>,
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add Gatehouse's entry to a client's config (or bring it up to date); nothing else in the file changes
+    Register {
+        #[command(flatten)]
+        target: ClientTarget,
+        /// An entry for this one server (`gatehouse-NAME`) instead of the one for all servers
+        #[arg(long, value_name = "NAME")]
+        server: Option<String>,
+        /// Print the change as a diff and write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Remove Gatehouse's entry from a client's config, and nothing else
+    Unregister {
+        #[command(flatten)]
+        target: ClientTarget,
+        /// Remove the entry for this one server (`gatehouse-NAME`)
+        #[arg(long, value_name = "NAME")]
+        server: Option<String>,
+        /// Print the change as a diff and write nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Put back a client's config as it was before Gatehouse's last change to it
+    Undo {
+        #[command(flatten)]
+        target: ClientTarget,
+    },
+    /// Copy a client's servers into Gatehouse, moving their plaintext secrets into the OS keyring
+    Import {
+        #[command(flatten)]
+        target: ClientTarget,
+        /// Then replace those servers in the client with Gatehouse's entry (removing the plaintext secrets from its file) [asked when interactive]
+        #[arg(long, conflicts_with = "keep")]
+        replace: bool,
+        /// Leave the client's file as it is
+        #[arg(long)]
+        keep: bool,
+        /// Show what would be imported and write nothing
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 

@@ -8,12 +8,14 @@
 //! - `report`: text and JSON output of the listing commands.
 //! - `bridge`: `gatehouse bridge`: finds or starts Gatehouse, then relays stdio.
 //! - `token`: `gatehouse token show | rotate`.
+//! - `clients`: `gatehouse client list | register | unregister | undo | import`.
 //! - `app`: the Tauri shell: tray, windows, commands.
 
 mod app;
 mod approvals;
 mod bridge;
 mod cli;
+mod clients;
 mod logging;
 mod report;
 mod serve;
@@ -74,6 +76,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 cli.config.as_deref(),
                 server.as_deref(),
             ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Client(command)) => {
+            runtime()?.block_on(clients::run(command, &paths))?;
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Token(command)) => {

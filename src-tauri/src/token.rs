@@ -5,6 +5,7 @@
 //! rotation must reach it at once. Without, they use the keyring directly.
 
 use anyhow::Context;
+use gatehouse_core::clients;
 use gatehouse_core::config::Paths;
 use gatehouse_core::control::{Client, ClientError, Request, Response};
 use gatehouse_core::token;
@@ -38,7 +39,7 @@ pub async fn run(command: &TokenCommand, paths: &Paths) -> anyhow::Result<()> {
         }
         (TokenCommand::Rotate, Some(mut client)) => match client.call(&Request::RotateToken).await?
         {
-            Response::Gateway(report) => rotated(&report.token_hint),
+            Response::Gateway(report) => rotated(&report.token_hint, &report.refreshed),
             Response::Error(reason) => anyhow::bail!("{reason}"),
             other => anyhow::bail!("unexpected answer from Gatehouse: {other:?}"),
         },
@@ -50,7 +51,14 @@ pub async fn run(command: &TokenCommand, paths: &Paths) -> anyhow::Result<()> {
                 );
             }
             let fresh = token::rotate().context("cannot rotate the token")?;
-            rotated(&token::hint(fresh.expose()));
+            let hint = token::hint(fresh.expose());
+            let (config, _) = gatehouse_core::config::load_or_init(&paths.config_file)?;
+            let url = clients::endpoint_url(gatehouse_core::configured_addr(None, &config));
+            let refreshed: Vec<String> = clients::refresh(paths, &url, fresh)
+                .iter()
+                .map(|path| path.display().to_string())
+                .collect();
+            rotated(&hint, &refreshed);
         }
     }
     Ok(())
@@ -73,9 +81,12 @@ fn show(token: &str, url: Option<&str>, source: &str, json: bool) {
     }
 }
 
-fn rotated(hint: &str) {
+fn rotated(hint: &str, refreshed: &[String]) {
     println!("Rotated the token; the new one is {hint}.");
+    for path in refreshed {
+        println!("Updated Gatehouse's entry in {path}.");
+    }
     eprintln!(
-        "Clients configured with the old token get 401 until they are updated; `gatehouse bridge` picks up the new one by itself."
+        "Entries Gatehouse wrote were updated; a client you configured by hand gets 401 until you give it the new token. `gatehouse bridge` picks it up by itself."
     );
 }

@@ -30,6 +30,13 @@ pub enum IpcError {
     /// gatehouse.toml could not be changed (a bad value, no such server).
     #[error("{0}")]
     Config(String),
+    /// A client's file could not be read, parsed or written (it is left as
+    /// it was), or an import failed.
+    #[error("{0}")]
+    Client(String),
+    /// A client's file changed since the change was shown: show it again.
+    #[error("{0}")]
+    ClientFileChanged(String),
 }
 
 impl IpcError {
@@ -43,6 +50,8 @@ impl IpcError {
             IpcError::NotPending(_) => "NotPending",
             IpcError::Store(_) => "Store",
             IpcError::Config(_) => "Config",
+            IpcError::Client(_) => "Client",
+            IpcError::ClientFileChanged(_) => "ClientFileChanged",
         }
     }
 }
@@ -84,6 +93,26 @@ impl From<gatehouse_core::token::TokenError> for IpcError {
         match err {
             TokenError::NotRotatable(_) => IpcError::TokenNotRotatable(err.to_string()),
             _ => IpcError::Keyring(err.to_string()),
+        }
+    }
+}
+
+impl From<gatehouse_core::clients::registry::Error> for IpcError {
+    fn from(err: gatehouse_core::clients::registry::Error) -> IpcError {
+        match err {
+            gatehouse_core::clients::registry::Error::ChangedSince { .. } => {
+                IpcError::ClientFileChanged(err.to_string())
+            }
+            _ => IpcError::Client(err.to_string()),
+        }
+    }
+}
+
+impl From<gatehouse_core::clients::ImportError> for IpcError {
+    fn from(err: gatehouse_core::clients::ImportError) -> IpcError {
+        match err {
+            gatehouse_core::clients::ImportError::Client(err) => err.into(),
+            other => IpcError::Client(other.to_string()),
         }
     }
 }

@@ -9,9 +9,11 @@
 //! - `tray`: the tray icon, its menu and its mood (normal / attention / error).
 //! - `window`: opening and focusing the main window and the approval dialog.
 //! - `commands`: the `#[tauri::command]`s, one delegating call each.
+//! - `clients`: the Clients view's commands (register, diff, undo, import).
 //! - `dto`: the JSON shapes the UI receives.
 //! - `error`: the `{kind, message}` error the UI receives.
 
+mod clients;
 mod commands;
 mod dto;
 mod error;
@@ -84,9 +86,17 @@ pub fn run(
             commands::set_tool_policy,
             commands::approval_settings,
             commands::set_approval_settings,
+            clients::list_clients,
+            clients::plan_client_change,
+            clients::apply_client_change,
+            clients::undo_client_change,
+            clients::plan_client_import,
+            clients::apply_client_import,
+            clients::pick_project_dir,
         ])
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
             let core = Arc::new(Core::start(paths, &config, &gateway)?);
             setup_started.get_or_init(|| core.clone());

@@ -5,26 +5,12 @@
 //! `api_key`, `Authorization`…), since a model may pass a credential the
 //! user pasted into the chat.
 
+use gatehouse_secrets::names_a_secret;
 use gatehouse_supervisor::Scrubber;
 use serde_json::{Map, Value};
 
 /// What a masked value is replaced with.
 pub const MASK: &str = "****";
-
-/// Key fragments that name a secret, compared without case, `_` or `-`.
-const SECRET_KEYS: &[&str] = &[
-    "password",
-    "passwd",
-    "passphrase",
-    "secret",
-    "token",
-    "apikey",
-    "authorization",
-    "credential",
-    "privatekey",
-    "accesskey",
-    "cookie",
-];
 
 /// `arguments` with secrets masked.
 pub fn scrub_arguments(arguments: &Value, scrubber: &Scrubber) -> Value {
@@ -51,15 +37,6 @@ pub fn scrub_arguments(arguments: &Value, scrubber: &Scrubber) -> Value {
         ),
         scalar => scalar.clone(),
     }
-}
-
-fn names_a_secret(key: &str) -> bool {
-    let folded: String = key
-        .chars()
-        .filter(|c| *c != '_' && *c != '-')
-        .flat_map(char::to_lowercase)
-        .collect();
-    SECRET_KEYS.iter().any(|fragment| folded.contains(fragment))
 }
 
 #[cfg(test)]

@@ -189,6 +189,9 @@ pub struct GatewayReport {
     pub token_source: String,
     /// The token's first and last characters.
     pub token_hint: String,
+    /// The client files updated with a new token, after a rotation.
+    #[serde(default)]
+    pub refreshed: Vec<String>,
 }
 
 impl GatewayReport {
@@ -199,6 +202,11 @@ impl GatewayReport {
             error: info.error.clone(),
             token_source: info.token_source.as_str().to_owned(),
             token_hint: info.token_hint.clone(),
+            refreshed: info
+                .refreshed
+                .iter()
+                .map(|path| path.display().to_string())
+                .collect(),
         }
     }
 }

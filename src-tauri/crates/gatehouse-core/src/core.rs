@@ -103,6 +103,7 @@ impl Core {
             token,
             supervisor.clone(),
             approvals.clone(),
+            &paths,
         ));
         let token = CancellationToken::new();
         let tracker = TaskTracker::new();
@@ -202,6 +203,17 @@ impl Core {
     /// When the token does not come from the keyring, or the keyring fails.
     pub fn rotate_token(&self) -> Result<GatewayInfo, TokenError> {
         self.endpoint.rotate()
+    }
+
+    /// The registrar for this machine's MCP clients, writing entries for
+    /// this endpoint and token. `None` when there is no token (the endpoint
+    /// has none) or no home directory.
+    pub fn client_registrar(&self) -> Option<gatehouse_clients::Registrar> {
+        let info = self.gateway_info();
+        let url = info
+            .url
+            .unwrap_or_else(|| crate::clients::endpoint_url(info.addr));
+        crate::clients::registrar(&self.paths, &url, self.gateway_token()?)
     }
 
     /// The approvals: the calls waiting for a person, their answers, the

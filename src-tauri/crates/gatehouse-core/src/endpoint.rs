@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use gatehouse_approvals::Approvals;
-use gatehouse_config::Config;
+use gatehouse_config::{Config, Paths};
 use gatehouse_gateway::{Gateway, Options, TokenCell};
 use gatehouse_secrets::Secret;
 use gatehouse_supervisor::Supervisor;
@@ -48,6 +48,9 @@ pub struct GatewayInfo {
     pub token_source: Source,
     /// The token's first and last characters.
     pub token_hint: String,
+    /// The client files whose entries were updated with a new token (only
+    /// right after a rotation).
+    pub refreshed: Vec<std::path::PathBuf>,
 }
 
 /// The running (or failed) endpoint.
@@ -60,6 +63,9 @@ pub(crate) struct Endpoint {
     token: Mutex<Option<Secret>>,
     source: Source,
     cell: TokenCell,
+    /// Where the client backups live, for updating client entries when the
+    /// token rotates.
+    paths: Paths,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -83,6 +89,7 @@ impl Endpoint {
         token: Result<(Secret, Source), TokenError>,
         supervisor: Arc<Supervisor>,
         approvals: Approvals,
+        paths: &Paths,
     ) -> Endpoint {
         let configured = configured_addr(request.addr, config);
         let (token, source) = match token {
@@ -95,7 +102,7 @@ impl Endpoint {
                 };
                 let error = format!("the MCP endpoint is off: no token: {err}");
                 tracing::error!("{error}");
-                return Endpoint::failed(configured, source, error);
+                return Endpoint::failed(configured, source, error, paths);
             }
         };
         let cell = TokenCell::new(
@@ -121,17 +128,18 @@ impl Endpoint {
                 token: Mutex::new(token),
                 source,
                 cell,
+                paths: paths.clone(),
             },
             Err(err) => {
                 tracing::error!(%err, "the MCP endpoint is off");
-                let mut endpoint = Endpoint::failed(configured, source, err.to_string());
+                let mut endpoint = Endpoint::failed(configured, source, err.to_string(), paths);
                 endpoint.token = Mutex::new(token);
                 endpoint
             }
         }
     }
 
-    fn failed(configured: SocketAddr, source: Source, error: String) -> Endpoint {
+    fn failed(configured: SocketAddr, source: Source, error: String, paths: &Paths) -> Endpoint {
         Endpoint {
             configured,
             gateway: Mutex::new(None),
@@ -141,6 +149,7 @@ impl Endpoint {
             token: Mutex::new(None),
             source,
             cell: TokenCell::new(String::new()),
+            paths: paths.clone(),
         }
     }
 
@@ -159,6 +168,7 @@ impl Endpoint {
             token_hint: token
                 .as_ref()
                 .map_or_else(|| "****".to_owned(), |t| token::hint(t.expose())),
+            refreshed: Vec::new(),
         }
     }
 
@@ -178,8 +188,14 @@ impl Endpoint {
         }
         let fresh = token::rotate()?;
         self.cell.set(fresh.expose().to_owned());
-        *self.token.lock().unwrap_or_else(PoisonError::into_inner) = Some(fresh);
-        Ok(self.info())
+        *self.token.lock().unwrap_or_else(PoisonError::into_inner) = Some(fresh.clone());
+        let url = self
+            .url
+            .clone()
+            .unwrap_or_else(|| crate::clients::endpoint_url(self.configured));
+        let mut info = self.info();
+        info.refreshed = crate::clients::refresh(&self.paths, &url, fresh);
+        Ok(info)
     }
 
     pub(crate) async fn shutdown(&self) {

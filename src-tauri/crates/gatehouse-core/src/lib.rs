@@ -15,9 +15,11 @@
 //! - `doctor`: [`doctor::run`] and its [`doctor::Check`]s.
 //! - `secrets`: the secret commands, and the keyring lookup the supervisor uses.
 //! - `token`: the gateway token: flag, environment or keyring; rotation.
+//! - `clients`: registering with MCP clients, importing their servers.
 //! - `endpoint`: starts the gateway and keeps its state for the GUI and CLI.
 #![deny(missing_docs)]
 
+pub mod clients;
 pub mod control;
 mod core;
 pub mod doctor;

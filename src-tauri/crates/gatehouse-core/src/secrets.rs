@@ -74,6 +74,25 @@ pub fn set(
         .any(|spec| spec.name.as_str() == server && spec.secret_env.iter().any(|k| k == key)))
 }
 
+/// Stores a credential found in a client's config for a server that is
+/// being imported (so not yet in the config; the caller adds it next).
+///
+/// # Errors
+/// An empty value, or a keyring failure.
+pub(crate) fn store_imported(
+    store: &SecretStore,
+    server: &str,
+    key: &str,
+    value: &Secret,
+) -> Result<(), SecretError> {
+    if value.expose().is_empty() {
+        return Err(SecretError::Empty);
+    }
+    store.set(&account(server, key), value)?;
+    tracing::info!(server, key, "imported secret stored");
+    Ok(())
+}
+
 /// Removes `server`'s secret `key`; `false` when there was none.
 ///
 /// # Errors

@@ -169,6 +169,32 @@ fn classify(account: &str, err: keyring::Error) -> Error {
     }
 }
 
+/// Key fragments that name a secret, compared without case, `_` or `-`.
+const SECRET_KEYS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "authorization",
+    "credential",
+    "privatekey",
+    "accesskey",
+    "cookie",
+];
+
+/// Whether an environment variable or argument named `key` holds a
+/// secret: `password`, `api_key`, `Authorization`, `GITHUB_TOKEN`…
+pub fn names_a_secret(key: &str) -> bool {
+    let folded: String = key
+        .chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect();
+    SECRET_KEYS.iter().any(|fragment| folded.contains(fragment))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

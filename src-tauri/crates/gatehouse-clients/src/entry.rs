@@ -1,0 +1,322 @@
+//! Gatehouse's entry in each client's spelling, and how an existing entry
+//! compares with it.
+//!
+//! Two forms. The HTTP form points at the endpoint and carries the bearer
+//! token in that client's header field; it is for HTTP-capable clients in
+//! user scope. The stdio form runs `gatehouse bridge` and carries no token;
+//! it is for stdio-only clients (Claude Desktop) and for every project file,
+//! which gets committed.
+
+use std::path::PathBuf;
+
+use gatehouse_secrets::Secret;
+use serde::Serialize;
+
+use crate::catalog::Scope;
+use crate::value::Value;
+
+/// The name of the aggregate entry; per-server entries are `gatehouse-NAME`.
+pub const ENTRY_NAME: &str = "gatehouse";
+
+/// The entry's name: `gatehouse`, or `gatehouse-SERVER` for one server.
+pub fn entry_name(server: Option<&str>) -> String {
+    match server {
+        Some(server) => format!("{ENTRY_NAME}-{server}"),
+        None => ENTRY_NAME.to_owned(),
+    }
+}
+
+/// Whether `name` is one of Gatehouse's entries, and for which server.
+/// `Some(None)` is the aggregate entry.
+pub fn parse_entry_name(name: &str) -> Option<Option<&str>> {
+    if name == ENTRY_NAME {
+        return Some(None);
+    }
+    name.strip_prefix("gatehouse-")
+        .filter(|server| !server.is_empty())
+        .map(Some)
+}
+
+/// What an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Form {
+    /// The endpoint's URL with the token header.
+    Http,
+    /// The `gatehouse bridge` command.
+    Stdio,
+}
+
+/// How to start the bridge from a user-scope entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BridgeCommand {
+    /// This Gatehouse's executable, absolute.
+    pub program: PathBuf,
+    /// Arguments before `bridge`, e.g. `--config FILE` when Gatehouse runs
+    /// with a config file of its own.
+    pub leading_args: Vec<String>,
+    /// Environment the bridge needs to find this Gatehouse, e.g.
+    /// `GATEHOUSE_HOME` when it is set.
+    pub env: Vec<(String, String)>,
+}
+
+/// What the entries point at: this Gatehouse.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The aggregate endpoint, e.g. `http://127.0.0.1:8737/mcp`.
+    pub url: String,
+    /// The endpoint's bearer token.
+    pub token: Secret,
+    /// The bridge command for user-scope stdio entries.
+    pub bridge: BridgeCommand,
+}
+
+impl Target {
+    /// The URL of the aggregate endpoint or of one server's.
+    pub fn url_for(&self, server: Option<&str>) -> String {
+        let base = self.url.trim_end_matches('/');
+        match server {
+            Some(server) => format!("{base}/{server}"),
+            None => base.to_owned(),
+        }
+    }
+
+    fn authorization(&self) -> String {
+        format!("Bearer {}", self.token.expose())
+    }
+
+    fn headers(&self) -> Value {
+        Value::object([("Authorization", Value::from(self.authorization()))])
+    }
+
+    /// The bridge's program and arguments: the absolute program with what
+    /// finds this Gatehouse in user scope, plain `gatehouse bridge` in a
+    /// project (other machines have Gatehouse elsewhere).
+    fn bridge_argv(&self, scope: Scope, server: Option<&str>) -> (String, Vec<String>) {
+        let mut args = Vec::new();
+        let program = match scope {
+            Scope::User => {
+                args.extend(self.bridge.leading_args.iter().cloned());
+                self.bridge.program.to_string_lossy().into_owned()
+            }
+            Scope::Project => "gatehouse".to_owned(),
+        };
+        args.push("bridge".to_owned());
+        if let Some(server) = server {
+            args.push("--server".to_owned());
+            args.push(server.to_owned());
+        }
+        (program, args)
+    }
+
+    fn bridge_env(&self, scope: Scope) -> Option<Value> {
+        if scope == Scope::Project || self.bridge.env.is_empty() {
+            return None;
+        }
+        Some(Value::object(self.bridge.env.iter().map(|(key, value)| {
+            (key.clone(), Value::from(value.as_str()))
+        })))
+    }
+}
+
+/// A client's way of spelling entries (clients.md §2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// `{command, args, env}` only: Claude Desktop.
+    StdioOnly,
+    /// `{type: "http", url, headers}` / `{type: "stdio", command, args}`:
+    /// Claude Code, VS Code, Gemini CLI.
+    TypeHttp,
+    /// `{url, headers}` / `{command, args}`: Cursor, Zed, LM Studio, Kiro.
+    UrlOnly,
+    /// `{serverUrl, headers}`: Windsurf.
+    ServerUrl,
+    /// `{type: "streamableHttp", url, headers}`; no `type` would mean SSE.
+    Cline,
+    /// `{type: "streamable-http", url, headers}`; `type` is required: Roo Code.
+    StreamableHttp,
+    /// TOML `url` + `http_headers`: Codex.
+    Codex,
+    /// YAML extension `{type: streamable_http, uri, headers, …}`: Goose.
+    Goose,
+    /// `{type: "remote", url, headers}` / `{type: "local", command: [..]}`.
+    Opencode,
+    /// `{type: "http", url, headers}` / `{command, args}`: Continue's JSON files.
+    Continue,
+}
+
+impl Dialect {
+    /// The form an entry takes in `scope`.
+    pub fn form(self, scope: Scope) -> Form {
+        match (self, scope) {
+            (Dialect::StdioOnly, _) | (_, Scope::Project) => Form::Stdio,
+            (_, Scope::User) => Form::Http,
+        }
+    }
+
+    /// Gatehouse's entry for `server` (or the aggregate) in `scope`.
+    pub fn render(self, target: &Target, scope: Scope, server: Option<&str>) -> Value {
+        match self.form(scope) {
+            Form::Http => self.http(target, server),
+            Form::Stdio => self.stdio(target, scope, server),
+        }
+    }
+
+    fn http(self, target: &Target, server: Option<&str>) -> Value {
+        let url = Value::from(target.url_for(server));
+        let headers = target.headers();
+        match self {
+            Dialect::TypeHttp | Dialect::Continue => Value::object([
+                ("type", Value::from("http")),
+                ("url", url),
+                ("headers", headers),
+            ]),
+            Dialect::StdioOnly | Dialect::UrlOnly => {
+                Value::object([("url", url), ("headers", headers)])
+            }
+            Dialect::ServerUrl => Value::object([("serverUrl", url), ("headers", headers)]),
+            Dialect::Cline => Value::object([
+                ("type", Value::from("streamableHttp")),
+                ("url", url),
+                ("headers", headers),
+                ("disabled", Value::from(false)),
+            ]),
+            Dialect::StreamableHttp => Value::object([
+                ("type", Value::from("streamable-http")),
+                ("url", url),
+                ("headers", headers),
+            ]),
+            Dialect::Codex => Value::object([("url", url), ("http_headers", headers)]),
+            Dialect::Goose => Value::object([
+                ("type", Value::from("streamable_http")),
+                ("name", Value::from(entry_name(server))),
+                ("enabled", Value::from(true)),
+                ("description", Value::from(description(server))),
+                ("uri", url),
+                ("headers", headers),
+                ("timeout", Value::from(300)),
+            ]),
+            Dialect::Opencode => Value::object([
+                ("type", Value::from("remote")),
+                ("url", url),
+                ("headers", headers),
+                ("enabled", Value::from(true)),
+            ]),
+        }
+    }
+
+    fn stdio(self, target: &Target, scope: Scope, server: Option<&str>) -> Value {
+        let (program, args) = target.bridge_argv(scope, server);
+        let env = target.bridge_env(scope);
+        let mut pairs: Vec<(String, Value)> = Vec::new();
+        let mut push = |key: &str, value: Value| pairs.push((key.to_owned(), value));
+        match self {
+            Dialect::Opencode => {
+                push("type", Value::from("local"));
+                let mut command = vec![program];
+                command.extend(args);
+                push("command", Value::strings(command));
+                if let Some(env) = env {
+                    push("environment", env);
+                }
+                push("enabled", Value::from(true));
+            }
+            Dialect::Goose => {
+                push("type", Value::from("stdio"));
+                push("name", Value::from(entry_name(server)));
+                push("enabled", Value::from(true));
+                push("description", Value::from(description(server)));
+                push("cmd", Value::from(program));
+                push("args", Value::strings(args));
+                if let Some(env) = env {
+                    push("envs", env);
+                }
+                push("timeout", Value::from(300));
+            }
+            _ => {
+                if self == Dialect::TypeHttp {
+                    push("type", Value::from("stdio"));
+                }
+                push("command", Value::from(program));
+                push("args", Value::strings(args));
+                if let Some(env) = env {
+                    push("env", env);
+                }
+            }
+        }
+        Value::Object(pairs)
+    }
+}
+
+fn description(server: Option<&str>) -> String {
+    match server {
+        Some(server) => format!("{server}, through Gatehouse"),
+        None => "Your local MCP servers, through Gatehouse".to_owned(),
+    }
+}
+
+/// How an entry in a file compares with the one Gatehouse would write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Comparison {
+    /// The same.
+    Current,
+    /// Different; why, in a sentence.
+    Outdated(String),
+}
+
+/// Compares what a file holds with what Gatehouse would write, and says
+/// what is out of date without ever printing a token.
+pub fn compare(existing: &serde_json::Value, wanted: &Value) -> Comparison {
+    let wanted = wanted.to_json();
+    if *existing == wanted {
+        return Comparison::Current;
+    }
+    let address = |value: &serde_json::Value| {
+        ["url", "serverUrl", "uri"]
+            .iter()
+            .find_map(|key| value.get(key).and_then(serde_json::Value::as_str))
+            .map(str::to_owned)
+    };
+    let program = |value: &serde_json::Value| {
+        ["command", "cmd"]
+            .iter()
+            .find_map(|key| match value.get(key) {
+                Some(serde_json::Value::String(program)) => Some(program.clone()),
+                Some(serde_json::Value::Array(argv)) => argv
+                    .first()
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_owned),
+                _ => None,
+            })
+    };
+    let reason = match (
+        address(existing),
+        address(&wanted),
+        program(existing),
+        program(&wanted),
+    ) {
+        (Some(old), Some(new), _, _) if old != new => {
+            format!("points at {old}; Gatehouse now listens on {new}")
+        }
+        (_, _, Some(old), Some(new)) if old != new => {
+            format!("runs {old}; this Gatehouse is {new}")
+        }
+        (Some(_), None, _, Some(_)) => {
+            "is an HTTP entry; this client needs the bridge command here".to_owned()
+        }
+        (None, Some(_), Some(_), _) => {
+            "runs the bridge; this client can use the HTTP endpoint directly".to_owned()
+        }
+        (Some(_), Some(_), _, _) if headers_differ(existing, &wanted) => {
+            "carries an old token".to_owned()
+        }
+        _ => "differs from the entry Gatehouse writes".to_owned(),
+    };
+    Comparison::Outdated(reason)
+}
+
+fn headers_differ(existing: &serde_json::Value, wanted: &serde_json::Value) -> bool {
+    ["headers", "http_headers"]
+        .iter()
+        .any(|key| existing.get(key) != wanted.get(key))
+}

@@ -1,0 +1,288 @@
+//! The Clients view's commands: list the clients, show a change as a diff,
+//! make it, undo it, import a client's servers, pick a project folder.
+//! Each is a thin call into `gatehouse_core::clients`, which the CLI shares.
+
+use std::path::{Path, PathBuf};
+
+use gatehouse_core::clients::{self, ImportItem, registry};
+use gatehouse_secrets::{SERVICE, SecretStore};
+use registry::{Action, ClientKind, ClientStatus, Registrar, Scope};
+use serde::{Deserialize, Serialize};
+use tauri::{Emitter, State};
+
+use super::AppState;
+use super::error::IpcError;
+
+/// The event the Clients view reloads on.
+pub const CLIENTS_CHANGED: &str = "clients-changed";
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ScopeArg {
+    User,
+    Project,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActionArg {
+    Register,
+    Unregister,
+}
+
+/// A change as the view shows it before it is made.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientPlanView {
+    path: PathBuf,
+    diff: String,
+    changed: bool,
+    creates: bool,
+    base: String,
+}
+
+/// A change made.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClientChangeView {
+    path: PathBuf,
+    backup: Option<PathBuf>,
+    next_step: &'static str,
+}
+
+/// A server an import would bring over.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportCandidateView {
+    name: String,
+    command: String,
+    secrets: Vec<String>,
+    plain_env: Vec<String>,
+    skip: Option<String>,
+}
+
+/// What an import did.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportResultView {
+    imported: Vec<String>,
+    moved_secrets: Vec<String>,
+    replaced: bool,
+    path: PathBuf,
+    next_step: &'static str,
+}
+
+fn registrar(state: &AppState) -> Result<Registrar, IpcError> {
+    state.core.client_registrar().ok_or_else(|| {
+        IpcError::NoToken(
+            state
+                .core
+                .gateway_error()
+                .unwrap_or("the MCP endpoint has no token, so client entries cannot be written")
+                .to_owned(),
+        )
+    })
+}
+
+fn target(
+    client: &str,
+    scope: ScopeArg,
+    project: Option<&Path>,
+) -> Result<(ClientKind, Scope), IpcError> {
+    let kind = ClientKind::from_id(client)
+        .ok_or_else(|| registry::Error::UnknownClient(client.to_owned()))?;
+    let scope = match scope {
+        ScopeArg::User => Scope::User,
+        ScopeArg::Project if project.is_some() => Scope::Project,
+        ScopeArg::Project => {
+            return Err(registry::Error::ProjectRequired {
+                client: kind.name(),
+            }
+            .into());
+        }
+    };
+    Ok((kind, scope))
+}
+
+fn action(action: ActionArg) -> Action {
+    match action {
+        ActionArg::Register => Action::Register,
+        ActionArg::Unregister => Action::Unregister,
+    }
+}
+
+/// Every client, with its user file and (given a project) its project file.
+#[tauri::command]
+pub async fn list_clients(
+    state: State<'_, AppState>,
+    project: Option<PathBuf>,
+) -> Result<Vec<ClientStatus>, IpcError> {
+    let registrar = registrar(&state)?;
+    tauri::async_runtime::spawn_blocking(move || registrar.list(project.as_deref()))
+        .await
+        .map_err(|err| IpcError::Client(err.to_string()))
+}
+
+/// The change registering or unregistering would make, as a diff.
+#[tauri::command]
+pub fn plan_client_change(
+    state: State<'_, AppState>,
+    client: String,
+    scope: ScopeArg,
+    project: Option<PathBuf>,
+    action: ActionArg,
+    server: Option<String>,
+) -> Result<ClientPlanView, IpcError> {
+    let registrar = registrar(&state)?;
+    let (kind, scope) = target(&client, scope, project.as_deref())?;
+    let plan = registrar.plan(
+        kind,
+        scope,
+        project.as_deref(),
+        self::action(action),
+        server.as_deref(),
+    )?;
+    Ok(ClientPlanView {
+        diff: plan.diff(),
+        changed: plan.changed(),
+        creates: plan.creates(),
+        base: plan.base(),
+        path: plan.path,
+    })
+}
+
+/// Makes the change shown, if the file is still as it was then.
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+pub fn apply_client_change(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    client: String,
+    scope: ScopeArg,
+    project: Option<PathBuf>,
+    action: ActionArg,
+    server: Option<String>,
+    base: String,
+) -> Result<ClientChangeView, IpcError> {
+    let registrar = registrar(&state)?;
+    let (kind, scope) = target(&client, scope, project.as_deref())?;
+    let plan = registrar.plan(
+        kind,
+        scope,
+        project.as_deref(),
+        self::action(action),
+        server.as_deref(),
+    )?;
+    let backup = registrar.apply(&plan, &base)?;
+    let _ = app.emit(CLIENTS_CHANGED, ());
+    Ok(ClientChangeView {
+        path: plan.path,
+        backup,
+        next_step: kind.next_step(),
+    })
+}
+
+/// Puts back the version from before Gatehouse's last change.
+#[tauri::command]
+pub fn undo_client_change(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    client: String,
+    scope: ScopeArg,
+    project: Option<PathBuf>,
+) -> Result<ClientChangeView, IpcError> {
+    let registrar = registrar(&state)?;
+    let (kind, scope) = target(&client, scope, project.as_deref())?;
+    let backup = registrar.undo(kind, scope, project.as_deref())?;
+    let path = registrar.status(kind, scope, project.as_deref())?.path;
+    let _ = app.emit(CLIENTS_CHANGED, ());
+    Ok(ClientChangeView {
+        path,
+        backup: Some(backup.path),
+        next_step: kind.next_step(),
+    })
+}
+
+/// The servers in a client's file and whether each can be imported.
+#[tauri::command]
+pub fn plan_client_import(
+    state: State<'_, AppState>,
+    client: String,
+    scope: ScopeArg,
+    project: Option<PathBuf>,
+) -> Result<Vec<ImportCandidateView>, IpcError> {
+    let registrar = registrar(&state)?;
+    let (kind, scope) = target(&client, scope, project.as_deref())?;
+    let config = gatehouse_core::config::load(&state.core.paths().config_file)
+        .map_err(|err| IpcError::Config(err.to_string()))?;
+    let items = clients::preview_import(&registrar, &config, kind, scope, project.as_deref())?;
+    Ok(items.iter().map(candidate_view).collect())
+}
+
+fn candidate_view(item: &ImportItem) -> ImportCandidateView {
+    ImportCandidateView {
+        name: item.candidate.name.clone(),
+        command: item.command_line(),
+        secrets: item
+            .candidate
+            .secrets
+            .iter()
+            .map(|(key, _)| key.clone())
+            .collect(),
+        plain_env: item
+            .candidate
+            .env
+            .iter()
+            .map(|(key, _)| key.clone())
+            .collect(),
+        skip: item.skip.clone(),
+    }
+}
+
+/// Imports a client's servers; with `replace`, swaps them in the client
+/// for Gatehouse's entry.
+#[tauri::command]
+pub fn apply_client_import(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    client: String,
+    scope: ScopeArg,
+    project: Option<PathBuf>,
+    replace: bool,
+) -> Result<ImportResultView, IpcError> {
+    let registrar = registrar(&state)?;
+    let (kind, scope) = target(&client, scope, project.as_deref())?;
+    let store = SecretStore::new(SERVICE);
+    let report = clients::import(
+        &registrar,
+        &store,
+        &state.core.paths().config_file,
+        kind,
+        scope,
+        project.as_deref(),
+        replace,
+    )?;
+    let _ = app.emit(CLIENTS_CHANGED, ());
+    Ok(ImportResultView {
+        imported: report.imported,
+        moved_secrets: report.moved_secrets,
+        replaced: report.replaced,
+        path: report.path,
+        next_step: kind.next_step(),
+    })
+}
+
+/// A native folder picker for the project; `None` when cancelled.
+#[tauri::command]
+pub async fn pick_project_dir(app: tauri::AppHandle) -> Option<PathBuf> {
+    use tauri_plugin_dialog::DialogExt;
+
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Choose a project folder")
+        .pick_folder(move |folder| {
+            let _ = tx.send(folder.and_then(|folder| folder.into_path().ok()));
+        });
+    rx.await.ok().flatten()
+}

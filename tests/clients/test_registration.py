@@ -1,0 +1,263 @@
+"""Registering Gatehouse with MCP clients, as the clients then use it.
+
+Every test runs `gatehouse client …` against a throwaway `$HOME` and
+`$GATEHOUSE_HOME`, then reaches Gatehouse the way the client would, from the
+entry that was written: the MCP Inspector CLI with a Cursor or VS Code HTTP
+entry's URL and header, the Python SDK spawning a Claude Desktop entry's
+command. Imports move a plaintext key into the (private) keyring, and the
+key must then be in no file at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import anyio
+import pytest
+from conftest import (
+    APP,
+    INSPECTOR,
+    MEMORY,
+    Gatehouse,
+    random_token,
+    require_private_keyring,
+    run_app,
+    start_gatehouse,
+)
+from mcp import Client, StdioServerParameters
+
+DEMO_TOML = '[servers.demo]\ncommand = "gatehouse"\nargs = ["demo-server"]\n'
+
+
+def user_home(gatehouse: Gatehouse) -> Path:
+    return Path(gatehouse.env["HOME"])
+
+
+def client(gatehouse: Gatehouse, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return gatehouse.app("client", *args, check=check)
+
+
+def inspector_tools(url: str, headers: dict[str, str]) -> list[str]:
+    """Tool names the Inspector CLI lists at `url`, sending `headers`."""
+    args = [INSPECTOR, "--cli", url, "--transport", "http"]
+    for name, value in headers.items():
+        args += ["--header", f"{name}: {value}"]
+    args += ["--format", "json", "-q", "--method", "tools/list"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, f"inspector exited {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return [tool["name"] for tool in json.loads(done.stdout)["result"]["tools"]]
+
+
+async def stdio_tools(command: str, args: list[str], env: dict[str, str]) -> list[str]:
+    params = StdioServerParameters(command=command, args=args, env=env)
+    async with Client(params) as session:
+        return [tool.name for tool in (await session.list_tools()).tools]
+
+
+def files_containing(root: Path, needle: str) -> list[Path]:
+    data = needle.encode()
+    hits = []
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            try:
+                if data in path.read_bytes():
+                    hits.append(path)
+            except OSError:
+                pass
+    return hits
+
+
+@pytest.fixture
+def demo(scratch_home) -> Gatehouse:
+    instance = start_gatehouse(scratch_home, DEMO_TOML, token=random_token(), wait_for_servers=("demo",))
+    yield instance
+    instance.stop()
+
+
+# ------------------------------------------------------------ HTTP clients
+
+
+def test_the_inspector_reaches_gatehouse_through_the_entry_written_for_cursor(demo: Gatehouse):
+    cursor = user_home(demo) / ".cursor" / "mcp.json"
+    cursor.parent.mkdir(parents=True)
+    original = {"mcpServers": {"github": {"command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"]}}}
+    cursor.write_text(json.dumps(original, indent=2) + "\n", encoding="utf-8")
+
+    done = client(demo, "register", "cursor")
+    assert f"Updated {cursor}" in done.stdout, done.stdout
+    written = json.loads(cursor.read_text(encoding="utf-8"))
+    assert written["mcpServers"]["github"] == original["mcpServers"]["github"]
+    entry = written["mcpServers"]["gatehouse"]
+    assert entry["url"] == demo.url
+    assert "demo__delete_note" in inspector_tools(entry["url"], entry["headers"])
+
+    listed = {c["id"]: c for c in json.loads(client(demo, "list", "--json").stdout)}
+    assert listed["cursor"]["installed"] is True
+    assert listed["cursor"]["user"]["state"] == "registered"
+    assert listed["cursor"]["user"]["otherServers"] == ["github"]
+
+
+def test_a_per_server_vscode_entry_reaches_that_servers_own_endpoint(demo: Gatehouse):
+    client(demo, "register", "vscode", "--server", "demo")
+    path = user_home(demo) / ".config" / "Code" / "User" / "mcp.json"
+    entry = json.loads(path.read_text(encoding="utf-8"))["servers"]["gatehouse-demo"]
+    assert entry["type"] == "http" and entry["url"] == f"{demo.url}/demo"
+    # The server's own endpoint serves its tools under their original names.
+    assert "delete_note" in inspector_tools(entry["url"], entry["headers"])
+
+
+# ---------------------------------------------------------- stdio clients
+
+
+def test_the_claude_desktop_entry_runs_the_bridge_to_this_gatehouse(demo: Gatehouse):
+    client(demo, "register", "claude-desktop")
+    path = user_home(demo) / ".config" / "Claude" / "claude_desktop_config.json"
+    entry = json.loads(path.read_text(encoding="utf-8"))["mcpServers"]["gatehouse"]
+    assert entry["command"] == os.path.realpath(APP)
+    assert entry["args"] == ["bridge"]
+    assert entry["env"] == {"GATEHOUSE_HOME": str(demo.home)}
+    assert "headers" not in entry and demo.token not in path.read_text(encoding="utf-8")
+    # Claude Desktop gives the server its own small environment, plus `env`.
+    env = {"HOME": str(user_home(demo)), "PATH": "/usr/bin:/bin", **entry["env"]}
+    tools = anyio.run(stdio_tools, entry["command"], entry["args"], env)
+    assert "demo__read_note" in tools
+
+
+def test_a_project_entry_is_the_plain_bridge_command_without_the_token(demo: Gatehouse, tmp_path: Path):
+    client(demo, "register", "claude-code", "--project", str(tmp_path))
+    text = (tmp_path / ".mcp.json").read_text(encoding="utf-8")
+    assert json.loads(text) == {
+        "mcpServers": {"gatehouse": {"type": "stdio", "command": "gatehouse", "args": ["bridge"]}}
+    }
+    assert demo.token not in text
+
+
+# --------------------------------------------------------- safe writes
+
+
+def test_an_unparseable_file_is_refused_and_left_byte_for_byte(demo: Gatehouse):
+    path = user_home(demo) / ".config" / "Claude" / "claude_desktop_config.json"
+    path.parent.mkdir(parents=True)
+    broken = b'{\n  "mcpServers": {\n    "github": {"command": "npx"}\n  // a comment\n}\n'
+    path.write_bytes(broken)
+    done = client(demo, "register", "claude-desktop", check=False)
+    assert done.returncode == 1
+    assert str(path) in done.stderr and "line 4" in done.stderr, done.stderr
+    assert "did not change it" in done.stderr
+    assert path.read_bytes() == broken
+    assert not (demo.home / "data" / "client-backups").exists() or not any(
+        (demo.home / "data" / "client-backups").rglob("*.bak")
+    )
+
+
+def test_dry_run_shows_the_diff_with_the_token_masked_and_writes_nothing(demo: Gatehouse):
+    path = user_home(demo) / ".cursor" / "mcp.json"
+    done = client(demo, "register", "cursor", "--dry-run")
+    assert not path.exists()
+    assert '+      "url": "' + demo.url in done.stdout, done.stdout
+    assert "Bearer ****" in done.stdout and demo.token not in done.stdout + done.stderr
+
+
+def test_register_then_unregister_and_undo_give_back_the_users_file(demo: Gatehouse):
+    path = user_home(demo) / ".gemini" / "settings.json"
+    path.parent.mkdir(parents=True)
+    original = (
+        "// Gemini CLI settings\n"
+        "{\n"
+        '  "theme": "GitHub",\n'
+        '  "mcpServers": {\n'
+        '    "fs": { "command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "/tmp"] }, // mine\n'
+        "  },\n"
+        "}\n"
+    )
+    path.write_text(original, encoding="utf-8")
+    client(demo, "register", "gemini")
+    registered = path.read_text(encoding="utf-8")
+    assert "// mine" in registered and '"gatehouse"' in registered
+    client(demo, "unregister", "gemini")
+    assert path.read_text(encoding="utf-8") == original
+    client(demo, "undo", "gemini")  # back to the registered version
+    assert path.read_text(encoding="utf-8") == registered
+    client(demo, "undo", "gemini")  # and to the user's own
+    assert path.read_text(encoding="utf-8") == original
+
+
+# -------------------------------------------------------------- import
+
+
+def test_import_moves_a_plaintext_key_into_the_keyring_and_out_of_every_file(scratch_home: Path):
+    require_private_keyring("stores an imported secret in the keyring")
+    key = "sk-test-" + random_token()[:32]
+    user = scratch_home / "user-home"
+    config = user / ".config" / "Claude" / "claude_desktop_config.json"
+    config.parent.mkdir(parents=True)
+    memory_file = scratch_home / "memory.jsonl"
+    config.write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "memory": {
+                        "command": MEMORY,
+                        "env": {"MEMORY_API_KEY": key, "MEMORY_FILE_PATH": str(memory_file)},
+                    },
+                    "remote": {"url": "https://example.com/mcp"},
+                },
+                "preferences": {"menuBarEnabled": False},
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    instance = start_gatehouse(scratch_home, DEMO_TOML, token=random_token(), wait_for_servers=("demo",))
+    try:
+        done = instance.app("client", "import", "claude-desktop", "--replace")
+        assert "Moved to the OS keyring: memory/MEMORY_API_KEY." in done.stdout, done.stdout
+        # The running Gatehouse starts the imported server, with its key.
+        servers = instance.wait_running(["demo", "memory"])
+        environ = Path(f"/proc/{servers['memory']['pid']}/environ").read_bytes().split(b"\0")
+        assert f"MEMORY_API_KEY={key}".encode() in environ
+        assert f"MEMORY_FILE_PATH={memory_file}".encode() in environ
+
+        written = json.loads(config.read_text(encoding="utf-8"))
+        assert set(written["mcpServers"]) == {"remote", "gatehouse"}
+        assert written["preferences"] == {"menuBarEnabled": False}
+        toml = (scratch_home / "gatehouse.toml").read_text(encoding="utf-8")
+        assert 'secret_env = ["MEMORY_API_KEY"]' in toml
+
+        assert files_containing(scratch_home, key) == []
+    finally:
+        instance.stop()
+    # Also after Gatehouse stopped (its logs and database flushed).
+    assert files_containing(scratch_home, key) == []
+    secrets = run_app(instance.env, "secret", "list", "memory").stdout
+    assert "MEMORY_API_KEY" in secrets and "set" in secrets
+
+
+# ------------------------------------------------------ token rotation
+
+
+def test_rotating_the_token_updates_the_entries_gatehouse_wrote(scratch_home: Path):
+    require_private_keyring("rotates the keyring token")
+    instance = start_gatehouse(scratch_home, DEMO_TOML, token=None, wait_for_servers=("demo",))
+    try:
+        client(instance, "register", "cursor")
+        client(instance, "register", "codex")
+        cursor = user_home(instance) / ".cursor" / "mcp.json"
+        codex = user_home(instance) / ".codex" / "config.toml"
+        old = json.loads(cursor.read_text(encoding="utf-8"))["mcpServers"]["gatehouse"]
+
+        done = instance.app("token", "rotate")
+        assert f"Updated Gatehouse's entry in {cursor}." in done.stdout, done.stdout
+        fresh = instance.token_show()["token"]
+        entry = json.loads(cursor.read_text(encoding="utf-8"))["mcpServers"]["gatehouse"]
+        assert entry["headers"] == {"Authorization": f"Bearer {fresh}"} != old["headers"]
+        assert f'Authorization = "Bearer {fresh}"' in codex.read_text(encoding="utf-8")
+        assert "demo__read_note" in inspector_tools(entry["url"], entry["headers"])
+        listed = {c["id"]: c for c in json.loads(client(instance, "list", "--json").stdout)}
+        assert listed["cursor"]["user"]["state"] == "registered"
+    finally:
+        instance.stop()
