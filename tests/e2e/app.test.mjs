@@ -317,3 +317,53 @@ test('approvals: the dialog asks before delete_note; Deny, Allow once and Always
     await waitForExit();
   }
 });
+
+test('clients: the Clients view shows each client, registers Cursor after showing the diff, and refuses a broken file', async () => {
+  const userHome = process.env.HOME;
+  // Cursor is installed and has a server of its own; Claude Desktop's file is broken.
+  const cursorFile = path.join(userHome, '.cursor', 'mcp.json');
+  mkdirSync(path.dirname(cursorFile), { recursive: true });
+  const github = { command: 'npx', args: ['-y', '@modelcontextprotocol/server-github'] };
+  writeFileSync(cursorFile, JSON.stringify({ mcpServers: { github } }, null, 2) + '\n');
+  const claudeFile = path.join(userHome, '.config', 'Claude', 'claude_desktop_config.json');
+  mkdirSync(path.dirname(claudeFile), { recursive: true });
+  const broken = '{\n  "mcpServers": {\n    "fs": { "command": "npx" },\n  }\n}\n';
+  writeFileSync(claudeFile, broken);
+
+  const driver = await launch(['--addr', '127.0.0.1:0']);
+  try {
+    await stateOf(driver, 'demo', 'running');
+    await driver.findElement(By.css('[data-view="clients"]')).click();
+    const cursor = await driver.wait(until.elementLocated(By.css('[data-client="cursor"]')), 10_000);
+    assert.equal(await cursor.getAttribute('data-installed'), 'true');
+    const claude = await driver.findElement(By.css('[data-client="claude-desktop"] [data-scope="user"]'));
+    assert.equal(await claude.getAttribute('data-state'), 'unreadable');
+    assert.match(await claude.getText(), /line 3, column 31: Trailing commas are not allowed/);
+    await screenshot(driver, 'clients');
+
+    await cursor.findElement(By.css('[data-scope="user"] [data-action="register"]')).click();
+    const confirm = await driver.wait(until.elementLocated(By.css('[data-client="cursor"] .action-confirm')), 10_000);
+    const { token, url } = JSON.parse(execFileSync(app, ['token', 'show', '--json'], { encoding: 'utf8' }));
+    const diff = await driver.executeScript(
+      "return [...document.querySelectorAll('[data-client=\"cursor\"] .line')].map((l) => l.textContent).join('\\n')");
+    assert.match(diff, /\+\s+"gatehouse": \{/);
+    assert.match(diff, /Bearer \*\*\*\*/);
+    assert.ok(!diff.includes(token), 'the token is masked in the diff');
+    assert.equal(readFileSync(cursorFile, 'utf8').includes('gatehouse'), false, 'nothing is written before Confirm');
+    await screenshot(driver, 'clients-review');
+    await confirm.click();
+
+    await driver.wait(async () => (await driver.findElement(By.css('[data-client="cursor"] [data-scope="user"]'))
+      .getAttribute('data-state')) === 'registered', 10_000, 'Cursor never showed as registered');
+    const written = JSON.parse(readFileSync(cursorFile, 'utf8'));
+    assert.deepEqual(written.mcpServers.github, github, 'the other server is kept');
+    assert.deepEqual(written.mcpServers.gatehouse, { url, headers: { Authorization: `Bearer ${token}` } });
+    const page = await driver.executeScript('return document.body.textContent');
+    assert.ok(!page.includes(token), 'the token is nowhere in the page');
+    assert.equal(readFileSync(claudeFile, 'utf8'), broken, 'the broken file is untouched');
+    await screenshot(driver, 'clients-registered');
+  } finally {
+    await driver.quit();
+    await waitForExit();
+  }
+});

@@ -51,7 +51,7 @@ impl IpcError {
             IpcError::Store(_) => "Store",
             IpcError::Config(_) => "Config",
             IpcError::Client(_) => "Client",
-            IpcError::ClientFileChanged(_) => "ClientFileChanged",
+            IpcError::ClientFileChanged(_) => "ChangedSince",
         }
     }
 }

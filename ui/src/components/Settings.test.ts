@@ -68,7 +68,7 @@ afterEach(() => {
 });
 
 describe('navigation', () => {
-  it('shows the servers view first, with tabs for Servers, Activity and Settings', async () => {
+  it('shows the servers view first, with tabs for Servers, Clients, Activity and Settings', async () => {
     renderApp(backendWith());
     await find('#servers [data-server="notes"]');
 
@@ -76,13 +76,16 @@ describe('navigation', () => {
     const tabs = within(tablist).getAllByRole('tab');
     expect(tabs.map((t) => [t.textContent?.trim(), t.getAttribute('data-view')])).toEqual([
       ['Servers', 'servers'],
+      ['Clients', 'clients'],
       ['Activity', 'activity'],
       ['Settings', 'settings'],
     ]);
     expect(tab('servers').getAttribute('aria-selected')).toBe('true');
+    expect(tab('clients').getAttribute('aria-selected')).toBe('false');
     expect(tab('activity').getAttribute('aria-selected')).toBe('false');
     expect(tab('settings').getAttribute('aria-selected')).toBe('false');
     expect(tab('servers').tabIndex).toBe(0);
+    expect(tab('clients').tabIndex).toBe(-1);
     expect(tab('activity').tabIndex).toBe(-1);
     expect(tab('settings').tabIndex).toBe(-1);
 
@@ -91,9 +94,11 @@ describe('navigation', () => {
     expect(tab('servers').getAttribute('aria-controls')).toBe('panel-servers');
     expect(panel('settings').hidden).toBe(true);
     expect(panel('activity').hidden).toBe(true);
+    expect(panel('clients').hidden).toBe(true);
     expect(document.querySelector('#settings')).toBeNull();
-    // Activity loads nothing until it is visited.
+    // Activity and Clients load nothing until they are visited.
     expect(document.querySelector('#activity')).toBeNull();
+    expect(document.querySelector('#clients')).toBeNull();
   });
 
   it('switches to Settings and back on click', async () => {
@@ -140,10 +145,15 @@ describe('navigation', () => {
     tab('servers').focus();
 
     await fireEvent.keyDown(tab('servers'), { key: 'ArrowRight' });
+    expect(tab('clients').getAttribute('aria-selected')).toBe('true');
+    expect(document.activeElement).toBe(tab('clients'));
+    expect(tab('clients').tabIndex).toBe(0);
+    expect(tab('servers').tabIndex).toBe(-1);
+    await find('#clients');
+
+    await fireEvent.keyDown(tab('clients'), { key: 'ArrowRight' });
     expect(tab('activity').getAttribute('aria-selected')).toBe('true');
     expect(document.activeElement).toBe(tab('activity'));
-    expect(tab('activity').tabIndex).toBe(0);
-    expect(tab('servers').tabIndex).toBe(-1);
     await find('#activity');
 
     await fireEvent.keyDown(tab('activity'), { key: 'ArrowRight' });

@@ -4,7 +4,14 @@ import * as api from './api';
 import * as mock from './api.mock';
 import {
   approvalScenarioFromUrl,
+  CLIENT_SPECS,
+  clientScenarioFromUrl,
   createMockBackend,
+  MOCK_GATEHOUSE_BIN,
+  MOCK_PROJECT,
+  OLD_GATEWAY_URL,
+  unifiedDiff,
+  ZED_SYNTAX_ERROR,
   LONG_SERVER_NAME,
   MOCK_APPROVAL_SETTINGS,
   scenarioApprovals,
@@ -50,6 +57,14 @@ describe('mock twin', () => {
       'setToolPolicy',
       'approvalSettings',
       'setApprovalSettings',
+      'listClients',
+      'planClientChange',
+      'applyClientChange',
+      'undoClientChange',
+      'planClientImport',
+      'applyClientImport',
+      'pickProjectDir',
+      'onClientsChanged',
     ] as const) {
       expect(typeof api[fn]).toBe('function');
       expect(typeof mock[fn]).toBe('function');
@@ -557,5 +572,252 @@ describe('mock policies and settings', () => {
     const next = { timeoutSecs: 30, askNonReadOnly: true, retentionDays: 0 };
     await backend.setApprovalSettings(next);
     await expect(backend.approvalSettings()).resolves.toEqual(next);
+  });
+});
+
+describe('mock clients', () => {
+  const USER = (client: string) => ({ client, scope: 'user' as const, project: null });
+  const register = (client: string) => ({ ...USER(client), action: 'register' as const, server: null });
+  const unregister = (client: string) => ({ ...USER(client), action: 'unregister' as const, server: null });
+
+  async function target(backend: MockBackend, id: string, project: string | null = null, scope: 'user' | 'project' = 'user') {
+    const c = (await backend.listClients(project)).find((x) => x.id === id);
+    if (!c) throw new Error(`no ${id}`);
+    const t = scope === 'user' ? c.user : c.project;
+    if (!t) throw new Error(`no ${scope} file for ${id}`);
+    return t;
+  }
+
+  it('picks the client scenario from ?clients=, defaulting to demo', () => {
+    expect(clientScenarioFromUrl('?clients=none')).toBe('none');
+    expect(clientScenarioFromUrl('?mock=empty&clients=error')).toBe('error');
+    expect(clientScenarioFromUrl('?clients=bogus')).toBe('demo');
+    expect(clientScenarioFromUrl('')).toBe('demo');
+  });
+
+  it('knows the 15 clients in the catalog’s order, with Linux paths under /home/ada', async () => {
+    const clients = await createMockBackend('demo').listClients(null);
+    expect(clients.map((c) => c.id)).toEqual([
+      'claude-desktop', 'claude-code', 'cursor', 'vscode', 'windsurf', 'zed', 'cline', 'roo-code',
+      'gemini', 'codex', 'lm-studio', 'goose', 'opencode', 'kiro', 'continue',
+    ]);
+    expect(clients.map((c) => c.id)).toEqual(CLIENT_SPECS.map((s) => s.id));
+    for (const c of clients) {
+      expect(c.user?.path).toMatch(/^\/home\/ada\//);
+      expect(c.project).toBeNull();
+      expect(c.nextStep).not.toBe('');
+    }
+    const byId = Object.fromEntries(clients.map((c) => [c.id, c]));
+    expect(byId['claude-desktop']!.user!.path).toBe('/home/ada/.config/Claude/claude_desktop_config.json');
+    expect(byId['cursor']!.user!.path).toBe('/home/ada/.cursor/mcp.json');
+    expect(byId['vscode']!.user!.path).toBe('/home/ada/.config/Code/User/mcp.json');
+    expect(byId['claude-code']!.user!.path).toBe('/home/ada/.claude.json');
+  });
+
+  it('demo mixes every state, installed and not, and one client to import from', async () => {
+    const clients = await createMockBackend('demo').listClients(null);
+    const states = new Set(clients.map((c) => c.user!.state));
+    expect(states).toEqual(new Set(['registered', 'outdated', 'absent', 'unreadable']));
+    expect(clients.some((c) => c.installed)).toBe(true);
+    expect(clients.some((c) => !c.installed)).toBe(true);
+    const byId = Object.fromEntries(clients.map((c) => [c.id, c.user!]));
+    expect(byId['claude-desktop']).toMatchObject({ state: 'registered', form: 'stdio', canUndo: true });
+    expect(byId['claude-code']).toMatchObject({
+      state: 'outdated',
+      form: 'http',
+      detail: `points at ${OLD_GATEWAY_URL}; Gatehouse now listens on http://127.0.0.1:8737/mcp`,
+    });
+    expect(byId['codex']).toMatchObject({ state: 'outdated', detail: 'carries an old token' });
+    expect(byId['zed']).toMatchObject({ state: 'unreadable', detail: ZED_SYNTAX_ERROR });
+    expect(byId['cursor']).toMatchObject({ state: 'absent', otherServers: ['github', 'postgres', 'linear', 'filesystem'] });
+  });
+
+  it('none has nothing installed and nothing registered; error rejects', async () => {
+    const clients = await createMockBackend('demo', { clients: 'none' }).listClients(null);
+    expect(clients).toHaveLength(15);
+    for (const c of clients) {
+      expect(c.installed).toBe(false);
+      expect(c.user).toMatchObject({ state: 'absent', otherServers: [], canUndo: false });
+    }
+    const err: unknown = await createMockBackend('demo', { clients: 'error' }).listClients(null).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+  });
+
+  it('a project adds the project files of the clients that have one', async () => {
+    const clients = await createMockBackend('demo').listClients(MOCK_PROJECT);
+    for (const c of clients) {
+      if (c.supportsProject) {
+        expect(c.project?.path.startsWith(`${MOCK_PROJECT}/`)).toBe(true);
+        expect(c.project?.form).toBe('stdio');
+      } else {
+        expect(c.project).toBeNull();
+      }
+    }
+    const code = clients.find((c) => c.id === 'claude-code')!;
+    expect(code.project).toMatchObject({ path: `${MOCK_PROJECT}/.mcp.json`, state: 'absent', otherServers: ['playwright'] });
+    const err: unknown = await createMockBackend('demo').listClients('relative/dir').catch((e: unknown) => e);
+    expect((err as ApiError).kind).toBe('NotADirectory');
+  });
+
+  it('plans a register as a diff, applies it with the base, and undo puts the file back', async () => {
+    const backend = createMockBackend('demo');
+    const changed = vi.fn();
+    await backend.onClientsChanged(changed);
+    const plan = await backend.planClientChange(register('cursor'));
+    expect(plan).toMatchObject({ path: '/home/ada/.cursor/mcp.json', changed: true, creates: false });
+    expect(plan.diff).toContain('+    "gatehouse": {');
+    expect(plan.diff).toContain('"Authorization": "Bearer 3f9a…c21b"');
+    expect(plan.diff).not.toContain(MOCK_TOKEN);
+
+    const result = await backend.applyClientChange(register('cursor'), plan.base);
+    expect(result.path).toBe(plan.path);
+    expect(result.backup).toMatch(/client-backups\/cursor-[0-9a-f]{8}\/.+\.json$/);
+    expect(result.nextStep).toContain('Cursor');
+    expect(changed).toHaveBeenCalledTimes(1);
+    expect(await target(backend, 'cursor')).toMatchObject({ state: 'registered', canUndo: true });
+
+    const again = await backend.planClientChange(register('cursor'));
+    expect(again).toMatchObject({ changed: false, diff: '' });
+
+    await backend.undoClientChange(USER('cursor'));
+    expect(await target(backend, 'cursor')).toMatchObject({ state: 'absent', canUndo: false });
+    const err: unknown = await backend.undoClientChange(USER('cursor')).catch((e: unknown) => e);
+    expect((err as ApiError).kind).toBe('NoBackup');
+  });
+
+  it('creates a missing file, and the diff says so', async () => {
+    const backend = createMockBackend('demo');
+    const plan = await backend.planClientChange(register('opencode'));
+    expect(plan.creates).toBe(true);
+    const [from, to, hunk] = plan.diff.split('\n');
+    expect([from, to]).toEqual(['--- /dev/null', '+++ /home/ada/.config/opencode/opencode.json']);
+    expect(hunk).toMatch(/^@@ -0,0 \+1,\d+ @@$/);
+    expect(plan.diff.split('\n').slice(3).every((l) => l === '' || l.startsWith('+'))).toBe(true);
+    const result = await backend.applyClientChange(register('opencode'), plan.base);
+    expect(result.backup).toBeNull();
+    expect(await target(backend, 'opencode')).toMatchObject({ state: 'registered', canUndo: true });
+  });
+
+  it('updates an outdated entry and unregisters a current one', async () => {
+    const backend = createMockBackend('demo');
+    const plan = await backend.planClientChange(register('claude-code'));
+    expect(plan.diff).toContain(`-      "url": "${OLD_GATEWAY_URL}",`);
+    expect(plan.diff).toContain('+      "url": "http://127.0.0.1:8737/mcp",');
+    await backend.applyClientChange(register('claude-code'), plan.base);
+    expect((await target(backend, 'claude-code')).state).toBe('registered');
+
+    const off = await backend.planClientChange(unregister('claude-desktop'));
+    expect(off.diff).toContain(`-      "command": "${MOCK_GATEHOUSE_BIN}",`);
+    await backend.applyClientChange(unregister('claude-desktop'), off.base);
+    expect((await target(backend, 'claude-desktop')).state).toBe('absent');
+  });
+
+  it('refuses an apply when the file changed since the plan', async () => {
+    const backend = createMockBackend('demo');
+    const plan = await backend.planClientChange(register('gemini'));
+    backend.editClientFile(USER('gemini'));
+    const err: unknown = await backend.applyClientChange(register('gemini'), plan.base).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).kind).toBe('ChangedSince');
+    expect((await target(backend, 'gemini')).state).toBe('absent');
+    const fresh = await backend.planClientChange(register('gemini'));
+    expect(fresh.base).not.toBe(plan.base);
+    expect(fresh.diff).toContain('"editedElsewhere": true');
+  });
+
+  it('will not plan for a file it cannot read', async () => {
+    const err: unknown = await createMockBackend('demo').planClientChange(register('zed')).catch((e: unknown) => e);
+    expect((err as ApiError).kind).toBe('Syntax');
+    expect((err as ApiError).message).toContain(ZED_SYNTAX_ERROR);
+  });
+
+  it('writes Codex as TOML and Goose as YAML', async () => {
+    const backend = createMockBackend('demo');
+    const codex = await backend.planClientChange(register('codex'));
+    expect(codex.diff).toContain('[mcp_servers.gatehouse]');
+    expect(codex.diff).toContain('+http_headers = { Authorization = "Bearer 3f9a…c21b" }');
+    const goose = await backend.planClientChange(register('goose'));
+    expect(goose.diff).toContain('+extensions:');
+    expect(goose.diff).toContain('+    uri: http://127.0.0.1:8737/mcp');
+  });
+
+  it('a rotated token makes HTTP entries outdated, not bridge entries', async () => {
+    const backend = createMockBackend('demo');
+    await backend.rotateToken();
+    expect(await target(backend, 'vscode')).toMatchObject({ state: 'outdated', detail: 'carries an old token' });
+    expect((await target(backend, 'claude-desktop')).state).toBe('registered');
+  });
+
+  it('imports what it can, moves secrets, and replaces the entries on request', async () => {
+    const backend = createMockBackend('demo');
+    const candidates = await backend.planClientImport(USER('cursor'));
+    expect(candidates.map((c) => [c.name, c.skip === null])).toEqual([
+      ['github', true],
+      ['postgres', true],
+      ['linear', false],
+      ['filesystem', false],
+    ]);
+    expect(candidates[0]).toMatchObject({
+      command: 'npx -y @modelcontextprotocol/server-github',
+      secrets: ['GITHUB_PERSONAL_ACCESS_TOKEN'],
+      plainEnv: ['GITHUB_TOOLSETS'],
+    });
+    expect(candidates[2]!.skip).toBe('remote servers (url) are not imported');
+    expect(candidates[3]!.skip).toBe("a server named 'filesystem' already exists in Gatehouse");
+
+    const result = await backend.applyClientImport(USER('cursor'), true);
+    expect(result).toMatchObject({
+      imported: ['github', 'postgres'],
+      movedSecrets: ['github/GITHUB_PERSONAL_ACCESS_TOKEN', 'postgres/PGPASSWORD'],
+      replaced: true,
+      path: '/home/ada/.cursor/mcp.json',
+    });
+    expect((await backend.listServers()).map((s) => s.name)).toEqual(
+      expect.arrayContaining(['github', 'postgres']),
+    );
+    expect(await target(backend, 'cursor')).toMatchObject({
+      state: 'registered',
+      otherServers: ['linear', 'filesystem'],
+      canUndo: true,
+    });
+  });
+
+  it('without replace, the client keeps its entries', async () => {
+    const backend = createMockBackend('demo');
+    const result = await backend.applyClientImport(USER('cursor'), false);
+    expect(result.replaced).toBe(false);
+    expect(await target(backend, 'cursor')).toMatchObject({ state: 'absent', canUndo: false });
+  });
+
+  it('the folder picker returns the demo project until told otherwise', async () => {
+    const backend = createMockBackend('demo');
+    await expect(backend.pickProjectDir()).resolves.toBe(MOCK_PROJECT);
+    backend.setProjectPick(null);
+    await expect(backend.pickProjectDir()).resolves.toBeNull();
+  });
+
+  it('clients-changed reaches subscribers until they unlisten', async () => {
+    const backend = createMockBackend('demo');
+    const cb = vi.fn();
+    const off = await backend.onClientsChanged(cb);
+    backend.clientsChanged();
+    expect(cb).toHaveBeenCalledTimes(1);
+    off();
+    expect(backend.clientsSubscriberCount).toBe(0);
+  });
+});
+
+describe('unifiedDiff', () => {
+  it('is empty for equal texts and has three lines of context', () => {
+    expect(unifiedDiff('/f', 'a\n', 'a\n')).toBe('');
+    const before = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'].join('\n') + '\n';
+    const after = before.replace('5\n', 'five\n');
+    expect(unifiedDiff('/f', before, after)).toBe(
+      ['--- /f', '+++ /f', '@@ -2,7 +2,7 @@', ' 2', ' 3', ' 4', '-5', '+five', ' 6', ' 7', ' 8', ''].join('\n'),
+    );
+  });
+
+  it('deletes a whole file', () => {
+    expect(unifiedDiff('/f', 'a\nb\n', null)).toBe(['--- /f', '+++ /dev/null', '@@ -1,2 +0,0 @@', '-a', '-b', ''].join('\n'));
   });
 });

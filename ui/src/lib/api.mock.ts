@@ -4,26 +4,39 @@
 // Pick a scenario with the URL query `?mock=empty|demo|failed|many|error|live`
 // (default: demo), the gateway's with `?gateway=running|stopped|flag|env|error`
 // (default: running), and the approval queue with `?approvals=queue|none`
-// (default: queue; open `approval.html` to see it).
+// (default: queue; open `approval.html` to see it), and the AI clients' files
+// with `?clients=demo|none|error` (default: demo; the Clients view).
 
-import { ACTIVITY_CHANGED, APPROVALS_CHANGED, ApiError, SERVERS_CHANGED } from './api';
+import { ACTIVITY_CHANGED, APPROVALS_CHANGED, ApiError, CLIENTS_CHANGED, SERVERS_CHANGED } from './api';
 import type {
   Annotations,
   Answer,
   AppInfo,
   ApprovalSettings,
+  ClientAction,
+  ClientChangeRequest,
+  ClientChangeResult,
+  ClientFileRef,
+  ClientInfo,
+  ClientPlan,
+  ClientScope,
+  ClientTarget,
   DecidedBy,
   Decision,
   DefinitionChange,
+  EntryForm,
   ExportFormat,
   ExportResult,
   GatewayInfo,
+  ImportCandidate,
+  ImportResult,
   LogFilter,
   LogLineView,
   LogRow,
   LogStream,
   Outcome,
   PendingApproval,
+  RegistrationState,
   Rule,
   ServerState,
   ServerView,
@@ -32,24 +45,36 @@ import type {
   VerifyResult,
 } from './api';
 
-export { ACTIVITY_CHANGED, APPROVALS_CHANGED, ApiError, SERVERS_CHANGED };
+export { ACTIVITY_CHANGED, APPROVALS_CHANGED, ApiError, CLIENTS_CHANGED, SERVERS_CHANGED };
 export type {
   Annotations,
   Answer,
   AppInfo,
   ApprovalSettings,
+  ClientAction,
+  ClientChangeRequest,
+  ClientChangeResult,
+  ClientFileRef,
+  ClientInfo,
+  ClientPlan,
+  ClientScope,
+  ClientTarget,
   DecidedBy,
   Decision,
   DefinitionChange,
+  EntryForm,
   ExportFormat,
   ExportResult,
   GatewayInfo,
+  ImportCandidate,
+  ImportResult,
   LogFilter,
   LogLineView,
   LogRow,
   LogStream,
   Outcome,
   PendingApproval,
+  RegistrationState,
   Rule,
   ServerState,
   ServerView,
@@ -841,6 +866,512 @@ function checkSettings(s: ApprovalSettings) {
   }
 }
 
+// ---------------------------------------------------------------------------
+// Clients
+
+export const CLIENT_SCENARIOS = ['demo', 'none', 'error'] as const;
+export type ClientScenario = (typeof CLIENT_SCENARIOS)[number];
+
+export const MOCK_HOME = '/home/ada';
+/** What the mock folder picker returns unless a test says otherwise. */
+export const MOCK_PROJECT = `${MOCK_HOME}/projects/acme-customer-support-knowledge-base-connector`;
+/** The program user-scope `gatehouse bridge` entries run. */
+export const MOCK_GATEHOUSE_BIN = `${MOCK_HOME}/.local/bin/gatehouse`;
+/** Where an outdated entry still points. */
+export const OLD_GATEWAY_URL = 'http://127.0.0.1:8700/mcp';
+/** Why Zed's settings do not parse. */
+export const ZED_SYNTAX_ERROR = 'line 12, column 5: unexpected token';
+/** The masked hint of a token Gatehouse no longer uses. */
+export const OLD_TOKEN_HINT = '91c2…7d0e';
+
+type Doc = Record<string, unknown>;
+type FileFormat = 'json' | 'toml' | 'yaml';
+
+interface ClientSpec {
+  id: string;
+  name: string;
+  format: FileFormat;
+  /** The key of the servers' map. */
+  key: string;
+  /** The user-wide file. */
+  user: string;
+  /** The project's file, relative to the project; null when the client reads none. */
+  project: string | null;
+  /** Gatehouse's HTTP entry in this client's spelling; null for stdio-only clients. */
+  http: ((url: string, authorization: string) => Doc) | null;
+  /** Gatehouse's `gatehouse bridge` entry. */
+  stdio: (program: string) => Doc;
+  /** The file is Gatehouse's own (Continue): removing the last entry deletes it. */
+  owned?: boolean;
+  nextStep: string;
+  note: string | null;
+}
+
+const bridge = (command: string): Doc => ({ command, args: ['bridge'] });
+const urlEntry = (url: string, authorization: string): Doc => ({ url, headers: { Authorization: authorization } });
+const typedHttp = (url: string, authorization: string): Doc => ({
+  type: 'http',
+  url,
+  headers: { Authorization: authorization },
+});
+
+/** The 15 clients, in the Rust catalog's order, with their Linux paths under /home/ada. */
+export const CLIENT_SPECS: readonly ClientSpec[] = [
+  {
+    id: 'claude-desktop',
+    name: 'Claude Desktop',
+    format: 'json',
+    key: 'mcpServers',
+    user: `${MOCK_HOME}/.config/Claude/claude_desktop_config.json`,
+    project: null,
+    http: null,
+    stdio: bridge,
+    nextStep: 'Quit Claude Desktop completely (from its tray or menu bar icon) and open it again.',
+    note: 'Claude Desktop cannot reach a local HTTP endpoint from its config file, so it gets the `gatehouse bridge` command.',
+  },
+  {
+    id: 'claude-code',
+    name: 'Claude Code',
+    format: 'json',
+    key: 'mcpServers',
+    user: `${MOCK_HOME}/.claude.json`,
+    project: '.mcp.json',
+    http: typedHttp,
+    stdio: bridge,
+    nextStep: 'Start a new Claude Code session, or run /mcp and Reconnect.',
+    note: null,
+  },
+  {
+    id: 'cursor',
+    name: 'Cursor',
+    format: 'json',
+    key: 'mcpServers',
+    user: `${MOCK_HOME}/.cursor/mcp.json`,
+    project: '.cursor/mcp.json',
+    http: urlEntry,
+    stdio: bridge,
+    nextStep: 'Open Cursor Settings → MCP and refresh; reload the window if a chat does not see the tools.',
+    note: null,
+  },
+  {
+    id: 'vscode',
+    name: 'VS Code',
+    format: 'json',
+    key: 'servers',
+    user: `${MOCK_HOME}/.config/Code/User/mcp.json`,
+    project: '.vscode/mcp.json',
+    http: typedHttp,
+    stdio: (command) => ({ type: 'stdio', command, args: ['bridge'] }),
+    nextStep: 'In VS Code, start the server from the MCP server list (or its code lens) and trust it.',
+    note: null,
+  },
+  {
+    id: 'windsurf',
+    name: 'Windsurf',
+    format: 'json',
+    key: 'mcpServers',
+    user: `${MOCK_HOME}/.codeium/windsurf/mcp_config.json`,
+    project: null,
+    http: (serverUrl, authorization) => ({ serverUrl, headers: { Authorization: authorization } }),
+    stdio: bridge,
+    nextStep: 'Press Refresh in Windsurf’s MCP panel.',
+    note: 'Windsurf is now Devin Desktop: this is the Cascade agent’s file; the Devin Local agent reads its own.',
+  },
+  {
+    id: 'zed',
+    name: 'Zed',
+    format: 'json',
+    key: 'context_servers',
+    user: `${MOCK_HOME}/.config/zed/settings.json`,
+    project: '.zed/settings.json',
+    http: urlEntry,
+    stdio: bridge,
+    nextStep: 'Nothing to do: Zed picks the change up at once.',
+    note: null,
+  },
+  {
+    id: 'cline',
+    name: 'Cline',
+    format: 'json',
+    key: 'mcpServers',
+    user: `${MOCK_HOME}/.cline/data/settings/cline_mcp_settings.json`,
+    project: null,
+    http: (url, authorization) => ({ type: 'streamableHttp', url, headers: { Authorization: authorization }, disabled: false }),
+    stdio: bridge,
+    nextStep: 'Nothing to do: Cline reloads the file by itself.',
+    note: 'Cline 4 and later read this file; older versions kept it in VS Code’s storage.',
+  },
+  {
+    id: 'roo-code',
+    name: 'Roo Code',
+    format: 'json',
+    key: 'mcpServers',
+    user: `${MOCK_HOME}/.config/Code/User/globalStorage/rooveterinaryinc.roo-cline/settings/mcp_settings.json`,
+    project: '.roo/mcp.json',
+    http: (url, authorization) => ({ type: 'streamable-http', url, headers: { Authorization: authorization } }),
+    stdio: bridge,
+    nextStep: 'Nothing to do: Roo Code reloads the file by itself.',
+    note: null,
+  },
+  {
+    id: 'gemini',
+    name: 'Gemini CLI',
+    format: 'json',
+    key: 'mcpServers',
+    user: `${MOCK_HOME}/.gemini/settings.json`,
+    project: '.gemini/settings.json',
+    http: (httpUrl, authorization) => ({ httpUrl, headers: { Authorization: authorization } }),
+    stdio: bridge,
+    nextStep: 'Run /mcp reload in Gemini CLI, or start it again.',
+    note: null,
+  },
+  {
+    id: 'codex',
+    name: 'Codex',
+    format: 'toml',
+    key: 'mcp_servers',
+    user: `${MOCK_HOME}/.codex/config.toml`,
+    project: '.codex/config.toml',
+    http: (url, authorization) => ({ url, http_headers: { Authorization: authorization } }),
+    stdio: bridge,
+    nextStep: 'Start a new Codex session.',
+    note: null,
+  },
+  {
+    id: 'lm-studio',
+    name: 'LM Studio',
+    format: 'json',
+    key: 'mcpServers',
+    user: `${MOCK_HOME}/.lmstudio/mcp.json`,
+    project: null,
+    http: urlEntry,
+    stdio: bridge,
+    nextStep: 'LM Studio loads the file when it changes; restart it if the tools do not appear.',
+    note: null,
+  },
+  {
+    id: 'goose',
+    name: 'Goose',
+    format: 'yaml',
+    key: 'extensions',
+    user: `${MOCK_HOME}/.config/goose/config.yaml`,
+    project: null,
+    http: (uri, authorization) => ({
+      enabled: true,
+      type: 'streamable_http',
+      name: 'gatehouse',
+      uri,
+      headers: { Authorization: authorization },
+      timeout: 300,
+    }),
+    stdio: (cmd) => ({ enabled: true, type: 'stdio', name: 'gatehouse', cmd, args: ['bridge'], timeout: 300 }),
+    nextStep: 'Restart Goose.',
+    note: null,
+  },
+  {
+    id: 'opencode',
+    name: 'opencode',
+    format: 'json',
+    key: 'mcp',
+    user: `${MOCK_HOME}/.config/opencode/opencode.json`,
+    project: 'opencode.json',
+    http: (url, authorization) => ({ type: 'remote', url, headers: { Authorization: authorization }, enabled: true }),
+    stdio: (command) => ({ type: 'local', command: [command, 'bridge'], enabled: true }),
+    nextStep: 'Restart opencode.',
+    note: null,
+  },
+  {
+    id: 'kiro',
+    name: 'Kiro',
+    format: 'json',
+    key: 'mcpServers',
+    user: `${MOCK_HOME}/.kiro/settings/mcp.json`,
+    project: '.kiro/settings/mcp.json',
+    http: urlEntry,
+    stdio: bridge,
+    nextStep: 'Nothing to do: Kiro reconnects when the file changes.',
+    note: null,
+  },
+  {
+    id: 'continue',
+    name: 'Continue',
+    format: 'json',
+    key: 'mcpServers',
+    user: `${MOCK_HOME}/.continue/mcpServers/gatehouse.json`,
+    project: '.continue/mcpServers/gatehouse.json',
+    http: (url, authorization) => ({
+      type: 'streamable-http',
+      url,
+      requestOptions: { headers: { Authorization: authorization } },
+    }),
+    stdio: (command) => ({ type: 'stdio', command, args: ['bridge'] }),
+    owned: true,
+    nextStep: 'Press the reload button in Continue’s config panel.',
+    note: 'Gatehouse writes its own file in Continue’s mcpServers folder, so your config.yaml is never touched.',
+  },
+];
+
+/** Clients that look installed in the demo. */
+const DEMO_INSTALLED = new Set(['claude-desktop', 'claude-code', 'cursor', 'vscode', 'zed', 'gemini', 'codex', 'opencode']);
+
+/** The token hint of the demo gateway, as entries written by this Gatehouse carry it. */
+const DEMO_AUTH = `Bearer ${maskToken(MOCK_TOKEN)}`;
+
+/** A client's own servers in the demo's Cursor file: two to import, one remote, one whose name Gatehouse has. */
+export const CURSOR_OWN_SERVERS: Doc = {
+  github: {
+    command: 'npx',
+    args: ['-y', '@modelcontextprotocol/server-github'],
+    env: { GITHUB_PERSONAL_ACCESS_TOKEN: 'ghp_EXAMPLE_NOT_A_REAL_TOKEN', GITHUB_TOOLSETS: 'repos,issues' },
+  },
+  postgres: {
+    command: 'npx',
+    args: ['-y', '@modelcontextprotocol/server-postgres', 'postgresql://localhost:5432/app'],
+    env: { PGUSER: 'ada', PGPASSWORD: 'example-password' },
+  },
+  linear: { url: 'https://mcp.linear.app/mcp' },
+  filesystem: {
+    command: 'npx',
+    args: ['-y', '@modelcontextprotocol/server-filesystem', `${MOCK_HOME}/projects`],
+  },
+};
+
+interface MockClientFile {
+  /** The parsed file; null when it does not exist. */
+  doc: Doc | null;
+  /** Set when the file does not parse: where and what. */
+  broken: string | null;
+  /** Earlier versions, oldest first (null: the file did not exist); undo pops the last. */
+  backups: (Doc | null)[];
+}
+
+/** The user files a client scenario starts with, keyed by path. */
+function scenarioClientFiles(scenario: ClientScenario): Map<string, MockClientFile> {
+  const files = new Map<string, MockClientFile>();
+  if (scenario !== 'demo') return files;
+  const url = MOCK_GATEWAY.url ?? '';
+  const put = (id: string, file: Partial<MockClientFile>) => {
+    const spec = CLIENT_SPECS.find((c) => c.id === id);
+    if (spec) files.set(spec.user, { doc: null, broken: null, backups: [], ...file });
+  };
+  put('claude-desktop', {
+    doc: { globalShortcut: 'Ctrl+Alt+Space', mcpServers: { gatehouse: bridge(MOCK_GATEHOUSE_BIN) } },
+    backups: [{ globalShortcut: 'Ctrl+Alt+Space', mcpServers: {} }],
+  });
+  const claudeJson = (entry: Doc | null): Doc => ({
+    numStartups: 42,
+    theme: 'dark',
+    autoUpdates: true,
+    mcpServers: entry === null ? {} : { gatehouse: entry },
+    projects: {
+      [`${MOCK_HOME}/projects/gatehouse`]: { allowedTools: [], hasTrustDialogAccepted: true },
+    },
+  });
+  put('claude-code', {
+    doc: claudeJson(typedHttp(OLD_GATEWAY_URL, DEMO_AUTH)),
+    backups: [claudeJson(null)],
+  });
+  put('cursor', { doc: { mcpServers: clone(CURSOR_OWN_SERVERS) } });
+  put('vscode', { doc: { servers: { gatehouse: typedHttp(url, DEMO_AUTH) }, inputs: [] } });
+  put('zed', { broken: ZED_SYNTAX_ERROR });
+  put('gemini', { doc: { theme: 'GitHub', selectedAuthType: 'oauth-personal' } });
+  put('codex', {
+    doc: {
+      model: 'gpt-5-codex',
+      model_reasoning_effort: 'high',
+      mcp_servers: { gatehouse: { url, http_headers: { Authorization: `Bearer ${OLD_TOKEN_HINT}` } } },
+    },
+  });
+  return files;
+}
+
+const isDoc = (value: unknown): value is Doc =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** JSON with sorted keys, to compare entries whatever their key order. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (isDoc(value)) {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+/** Why an entry differs from the one Gatehouse would write, like the Rust side words it; null when current. */
+function compareEntry(existing: unknown, wanted: Doc): string | null {
+  if (canonical(existing) === canonical(wanted)) return null;
+  const entry = isDoc(existing) ? existing : {};
+  const address = (e: Doc) =>
+    ['url', 'serverUrl', 'uri', 'httpUrl'].map((k) => e[k]).find((v): v is string => typeof v === 'string');
+  const program = (e: Doc) => {
+    const c = e.command ?? e.cmd;
+    if (typeof c === 'string') return c;
+    return Array.isArray(c) && typeof c[0] === 'string' ? c[0] : undefined;
+  };
+  const [oldAddr, newAddr, oldProg, newProg] = [address(entry), address(wanted), program(entry), program(wanted)];
+  if (oldAddr !== undefined && newAddr !== undefined && oldAddr !== newAddr) {
+    return `points at ${oldAddr}; Gatehouse now listens on ${newAddr}`;
+  }
+  if (oldProg !== undefined && newProg !== undefined && oldProg !== newProg) {
+    return `runs ${oldProg}; this Gatehouse is ${newProg}`;
+  }
+  if (oldAddr !== undefined && newAddr === undefined) return 'is an HTTP entry; this client needs the bridge command here';
+  if (oldAddr === undefined && newAddr !== undefined) return 'runs the bridge; this client can use the HTTP endpoint directly';
+  if (canonical(entry.headers ?? entry.http_headers) !== canonical(wanted.headers ?? wanted.http_headers)) {
+    return 'carries an old token';
+  }
+  return 'differs from the entry Gatehouse writes';
+}
+
+const tomlKey = (k: string) => (/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k));
+
+function tomlValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return `[${v.map(tomlValue).join(', ')}]`;
+  if (isDoc(v)) {
+    return `{ ${Object.entries(v)
+      .map(([k, x]) => `${tomlKey(k)} = ${tomlValue(x)}`)
+      .join(', ')} }`;
+  }
+  return '""';
+}
+
+/** TOML the way Codex's config reads: plain keys, then one table per server. */
+function renderToml(doc: Doc): string {
+  const lines: string[] = [];
+  const tables: [string, Doc][] = [];
+  for (const [k, v] of Object.entries(doc)) {
+    if (isDoc(v)) tables.push([k, v]);
+    else lines.push(`${tomlKey(k)} = ${tomlValue(v)}`);
+  }
+  for (const [name, table] of tables) {
+    const plain = Object.entries(table).filter(([, v]) => !isDoc(v));
+    const subs = Object.entries(table).filter((e): e is [string, Doc] => isDoc(e[1]));
+    if (plain.length > 0 || subs.length === 0) {
+      lines.push('', `[${tomlKey(name)}]`, ...plain.map(([k, v]) => `${tomlKey(k)} = ${tomlValue(v)}`));
+    }
+    for (const [sub, fields] of subs) {
+      lines.push('', `[${tomlKey(name)}.${tomlKey(sub)}]`);
+      for (const [k, v] of Object.entries(fields)) lines.push(`${tomlKey(k)} = ${tomlValue(v)}`);
+    }
+  }
+  while (lines[0] === '') lines.shift();
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+}
+
+function yamlScalar(v: unknown): string {
+  if (typeof v === 'string') {
+    const plain = /^[A-Za-z0-9_./~@$][^#]*$/.test(v) && !v.includes(': ') && !/^(true|false|null|yes|no|~|[\d.]+)$/i.test(v);
+    return plain ? v : JSON.stringify(v);
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+function yamlLines(doc: Doc, depth: number): string[] {
+  const pad = '  '.repeat(depth);
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(doc)) {
+    if (isDoc(v)) {
+      if (Object.keys(v).length === 0) out.push(`${pad}${k}: {}`);
+      else out.push(`${pad}${k}:`, ...yamlLines(v, depth + 1));
+    } else if (Array.isArray(v)) {
+      if (v.length === 0) out.push(`${pad}${k}: []`);
+      else out.push(`${pad}${k}:`, ...v.map((x) => `${pad}  - ${yamlScalar(x)}`));
+    } else {
+      out.push(`${pad}${k}: ${yamlScalar(v)}`);
+    }
+  }
+  return out;
+}
+
+function renderDoc(doc: Doc, format: FileFormat): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(doc, null, 2)}\n`;
+    case 'toml':
+      return renderToml(doc);
+    case 'yaml': {
+      const lines = yamlLines(doc, 0);
+      return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
+    }
+  }
+}
+
+const textLines = (text: string | null): string[] =>
+  text === null || text === '' ? [] : text.replace(/\n$/, '').split('\n');
+
+/** A unified diff (3 lines of context) from `before` to `after`; null stands for no file. Empty when equal. */
+export function unifiedDiff(path: string, before: string | null, after: string | null): string {
+  if (before === after) return '';
+  const a = textLines(before);
+  const b = textLines(after);
+  const n = a.length;
+  const m = b.length;
+  // Longest common subsequence, from the end.
+  const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      lcs[i]![j] = a[i] === b[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+    }
+  }
+  interface Op {
+    op: ' ' | '-' | '+';
+    text: string;
+    /** Lines of `a` and of `b` before this one. */
+    ai: number;
+    bi: number;
+  }
+  const ops: Op[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && a[i] === b[j]) {
+      ops.push({ op: ' ', text: a[i]!, ai: i++, bi: j++ });
+    } else if (i < n && (j >= m || lcs[i + 1]![j]! >= lcs[i]![j + 1]!)) {
+      ops.push({ op: '-', text: a[i]!, ai: i++, bi: j });
+    } else {
+      ops.push({ op: '+', text: b[j]!, ai: i, bi: j++ });
+    }
+  }
+  const CONTEXT = 3;
+  const changed = ops.flatMap((o, k) => (o.op === ' ' ? [] : [k]));
+  if (changed.length === 0) return '';
+  const out = [`--- ${before === null ? '/dev/null' : path}`, `+++ ${after === null ? '/dev/null' : path}`];
+  let c = 0;
+  while (c < changed.length) {
+    const start = Math.max(0, changed[c]! - CONTEXT);
+    let last = changed[c]!;
+    while (c + 1 < changed.length && changed[c + 1]! - last <= 2 * CONTEXT) last = changed[++c]!;
+    c++;
+    const end = Math.min(ops.length, last + CONTEXT + 1);
+    const hunk = ops.slice(start, end);
+    const oldLen = hunk.filter((o) => o.op !== '+').length;
+    const newLen = hunk.filter((o) => o.op !== '-').length;
+    const first = hunk[0]!;
+    const oldStart = oldLen === 0 ? first.ai : first.ai + 1;
+    const newStart = newLen === 0 ? first.bi : first.bi + 1;
+    out.push(`@@ -${oldStart},${oldLen} +${newStart},${newLen} @@`);
+    for (const o of hunk) out.push(`${o.op}${o.text}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** Env var names whose values look secret, as the Rust side's import tells them apart. */
+const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|PRIVATE|CREDENTIAL|AUTH)/i;
+
+/** Whether an entry name is Gatehouse's: the aggregate `gatehouse` or a per-server `gatehouse-<server>`. */
+const isGatehouseEntry = (name: string) => name === 'gatehouse' || name.startsWith('gatehouse-');
+
+/** Client scenario from `?clients=…` in the page URL; unknown or missing means "demo". */
+export function clientScenarioFromUrl(search: string): ClientScenario {
+  const wanted = new URLSearchParams(search).get('clients');
+  return (CLIENT_SCENARIOS as readonly string[]).includes(wanted ?? '') ? (wanted as ClientScenario) : 'demo';
+}
+
 export interface MockBackendOptions {
   /** Artificial latency for every call, in ms (default 0). */
   latencyMs?: number;
@@ -854,6 +1385,8 @@ export interface MockBackendOptions {
   gateway?: GatewayScenario;
   /** The calls waiting for approval at the start (default: queue, three calls). */
   approvals?: ApprovalScenario;
+  /** The AI clients' files at the start (default: demo). */
+  clients?: ClientScenario;
 }
 
 export interface MockBackend {
@@ -877,6 +1410,27 @@ export interface MockBackend {
   setToolPolicy(server: string, tool: string, rule: Rule | null): Promise<void>;
   approvalSettings(): Promise<ApprovalSettings>;
   setApprovalSettings(settings: ApprovalSettings): Promise<void>;
+  listClients(project: string | null): Promise<ClientInfo[]>;
+  planClientChange(req: ClientChangeRequest): Promise<ClientPlan>;
+  applyClientChange(req: ClientChangeRequest, base: string): Promise<ClientChangeResult>;
+  undoClientChange(file: ClientFileRef): Promise<ClientChangeResult>;
+  planClientImport(file: ClientFileRef): Promise<ImportCandidate[]>;
+  applyClientImport(file: ClientFileRef, replace: boolean): Promise<ImportResult>;
+  pickProjectDir(): Promise<string | null>;
+  onClientsChanged(cb: () => void): Promise<() => void>;
+  /**
+   * Test hook: someone else edits a client's file (by default, adds a key), so
+   * a change planned before no longer applies.
+   */
+  editClientFile(file: ClientFileRef, edit?: (doc: Record<string, unknown> | null) => Record<string, unknown> | null): void;
+  /** Test hook: what the folder picker returns next (null: the user cancels). */
+  setProjectPick(path: string | null): void;
+  /** Test hook: make `listClients` reject with this error (null to clear). */
+  failClientsWith(error: ApiError | null): void;
+  /** Test hook: emit `clients-changed`, as the Rust side does when a client's file changes. */
+  clientsChanged(): void;
+  /** Subscribers to `clients-changed`. */
+  readonly clientsSubscriberCount: number;
   /** Test hook: a client makes a call that needs approval; returns it with its new id. */
   ask(call: Partial<PendingApproval> & Pick<PendingApproval, 'server' | 'tool'>): PendingApproval;
   /** Test hook: the client gives up on a waiting call (logged as denied by the client). */
@@ -916,6 +1470,7 @@ export function createMockBackend(
     shutdownMs = 400,
     gateway: gatewayScenario = 'running',
     approvals: approvalScenario = 'queue',
+    clients: clientScenario = 'demo',
   } = options;
   const now = Date.now();
   let servers = scenarioServers(scenario, now);
@@ -952,6 +1507,187 @@ export function createMockBackend(
   let step = 0;
 
   const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+  // Clients: every file by path; a file not in the map does not exist.
+  const clientFiles = scenarioClientFiles(clientScenario);
+  const installedClients = clientScenario === 'demo' ? DEMO_INSTALLED : new Set<string>();
+  /** Projects whose files were seeded (the demo's has a Claude Code `.mcp.json`). */
+  const seededProjects = new Set<string>();
+  let clientsFailure: ApiError | null =
+    clientScenario === 'error'
+      ? new ApiError('Io', `${MOCK_HOME}/.config: permission denied (os error 13)`)
+      : null;
+  let projectPick: string | null = MOCK_PROJECT;
+  const clientSubscribers = new Set<() => void>();
+  let backupCount = 0;
+
+  const clientsChanged = () => {
+    for (const cb of clientSubscribers) cb();
+  };
+
+  const specOf = (id: string): ClientSpec => {
+    const spec = CLIENT_SPECS.find((c) => c.id === id);
+    if (!spec) {
+      throw new ApiError('UnknownClient', `there is no client \`${id}\`; \`gatehouse client list\` shows the ones Gatehouse knows`);
+    }
+    return spec;
+  };
+
+  const checkProject = (project: string) => {
+    if (!project.startsWith('/')) throw new ApiError('NotADirectory', `${project} is not a directory`);
+  };
+
+  const seedProject = (project: string) => {
+    if (clientScenario !== 'demo' || seededProjects.has(project)) return;
+    seededProjects.add(project);
+    clientFiles.set(`${project}/.mcp.json`, {
+      doc: { mcpServers: { playwright: { command: 'npx', args: ['@playwright/mcp@latest'] } } },
+      broken: null,
+      backups: [],
+    });
+  };
+
+  const pathOf = (spec: ClientSpec, scope: ClientScope, project: string | null): string => {
+    if (scope === 'user') return spec.user;
+    if (spec.project === null) throw new ApiError('NoScope', `${spec.name} has no project config file`);
+    if (project === null) throw new ApiError('ProjectRequired', `${spec.name}'s project file needs a project: pass --project DIR`);
+    checkProject(project);
+    const dir = project.replace(/\/+$/, '');
+    seedProject(dir);
+    return `${dir}/${spec.project}`;
+  };
+
+  const fileAt = (path: string): MockClientFile => clientFiles.get(path) ?? { doc: null, broken: null, backups: [] };
+
+  const textOf = (spec: ClientSpec, doc: Doc | null): string | null => (doc === null ? null : renderDoc(doc, spec.format));
+
+  /** The entry this Gatehouse writes: HTTP in user files of clients that can, else the bridge. */
+  const wantedEntry = (spec: ClientSpec, scope: ClientScope): Doc => {
+    if (spec.http !== null && scope === 'user') {
+      return spec.http(gateway.url ?? `http://${gateway.addr}/mcp`, `Bearer ${gateway.tokenHint}`);
+    }
+    return spec.stdio(scope === 'user' ? MOCK_GATEHOUSE_BIN : 'gatehouse');
+  };
+
+  const serversOf = (spec: ClientSpec, doc: Doc | null): Doc => {
+    const table = doc?.[spec.key];
+    return isDoc(table) ? table : {};
+  };
+
+  const targetView = (spec: ClientSpec, scope: ClientScope, project: string | null): ClientTarget => {
+    const path = pathOf(spec, scope, project);
+    const file = fileAt(path);
+    const form: EntryForm = spec.http !== null && scope === 'user' ? 'http' : 'stdio';
+    const base = { scope, path, form, canUndo: file.backups.length > 0 };
+    if (file.broken !== null) return { ...base, state: 'unreadable', detail: file.broken, otherServers: [] };
+    const table = serversOf(spec, file.doc);
+    const otherServers = Object.keys(table).filter((name) => !isGatehouseEntry(name));
+    if (!('gatehouse' in table)) return { ...base, state: 'absent', detail: null, otherServers };
+    const why = compareEntry(table.gatehouse, wantedEntry(spec, scope));
+    return { ...base, state: why === null ? 'registered' : 'outdated', detail: why, otherServers };
+  };
+
+  const clientView = (spec: ClientSpec, project: string | null): ClientInfo => ({
+    id: spec.id,
+    name: spec.name,
+    installed: installedClients.has(spec.id),
+    user: targetView(spec, 'user', null),
+    project: project !== null && spec.project !== null ? targetView(spec, 'project', project) : null,
+    supportsProject: spec.project !== null,
+    nextStep: spec.nextStep,
+    note: spec.note,
+  });
+
+  /** The file after a change: Gatehouse's entry set or removed, everything else as it was. */
+  const changedDoc = (spec: ClientSpec, doc: Doc | null, entry: string, wanted: Doc | null): Doc | null => {
+    const next: Doc = doc === null ? {} : clone(doc);
+    const table = { ...serversOf(spec, next) };
+    if (wanted === null) {
+      if (!(entry in table)) return doc;
+      delete table[entry];
+      // Gatehouse's own file goes away with its last entry.
+      if (spec.owned && Object.keys(table).length === 0) return null;
+    } else {
+      table[entry] = wanted;
+    }
+    next[spec.key] = table;
+    return next;
+  };
+
+  const planChange = (req: ClientChangeRequest) => {
+    const spec = specOf(req.client);
+    const path = pathOf(spec, req.scope, req.project);
+    const file = fileAt(path);
+    if (file.broken !== null) {
+      throw new ApiError(
+        'Syntax',
+        `${path}: ${file.broken}; fix the file (or move it away) and try again; Gatehouse did not change it`,
+      );
+    }
+    if (req.server !== null && !servers.some((s) => s.name === req.server)) {
+      throw new ApiError('NoSuchServer', `there is no server \`${req.server}\``);
+    }
+    const entry = req.server === null ? 'gatehouse' : `gatehouse-${req.server}`;
+    const after = changedDoc(spec, file.doc, entry, req.action === 'register' ? wantedEntry(spec, req.scope) : null);
+    const before = textOf(spec, file.doc);
+    const diff = unifiedDiff(path, before, textOf(spec, after));
+    const plan: ClientPlan = {
+      path,
+      diff,
+      changed: diff !== '',
+      creates: file.doc === null && after !== null,
+      base: mockHash(`${path}\n${before ?? '\u0000'}`),
+    };
+    return { spec, path, file, after, plan };
+  };
+
+  /** Save the file's current version for undo and write `next`; returns where the backup went. */
+  const writeClientFile = (spec: ClientSpec, path: string, next: Doc | null): string | null => {
+    const file = fileAt(path);
+    const stamp = new Date(Date.now() + backupCount++ * 1000).toISOString().slice(0, 19).replaceAll(':', '-');
+    const ext = path.split('.').at(-1) ?? 'json';
+    const backup =
+      file.doc === null
+        ? null
+        : `${MOCK_HOME}/.local/share/gatehouse/client-backups/${spec.id}-${mockHash(path).slice(0, 8)}/${stamp}.${ext}`;
+    clientFiles.set(path, { doc: next, broken: null, backups: [...file.backups, file.doc] });
+    return backup;
+  };
+
+  const fileRef = (file: ClientFileRef) => {
+    const spec = specOf(file.client);
+    return { spec, path: pathOf(spec, file.scope, file.project) };
+  };
+
+  const importCandidates = (ref: ClientFileRef): ImportCandidate[] => {
+    const { spec, path } = fileRef(ref);
+    const file = fileAt(path);
+    if (file.broken !== null) throw new ApiError('Syntax', `${path}: ${file.broken}`);
+    return Object.entries(serversOf(spec, file.doc))
+      .filter(([name]) => !isGatehouseEntry(name))
+      .map(([name, value]): ImportCandidate => {
+        const entry = isDoc(value) ? value : {};
+        const program = typeof entry.command === 'string' ? entry.command : '';
+        const args = Array.isArray(entry.args) ? entry.args.map(String) : [];
+        const env = Object.keys(isDoc(entry.env) ? entry.env : {});
+        const remote = ['url', 'serverUrl', 'httpUrl', 'uri'].find((k) => typeof entry[k] === 'string');
+        const skip =
+          remote !== undefined
+            ? 'remote servers (url) are not imported'
+            : servers.some((s) => s.name === name)
+              ? `a server named '${name}' already exists in Gatehouse`
+              : program === ''
+                ? 'it has no command to run'
+                : null;
+        return {
+          name,
+          command: remote !== undefined ? String(entry[remote]) : [program, ...args].join(' '),
+          secrets: env.filter((k) => SECRET_NAME.test(k)),
+          plainEnv: env.filter((k) => !SECRET_NAME.test(k)),
+          skip,
+        };
+      });
+  };
 
   const settle = async <T>(make: () => T | Promise<T>): Promise<T> => {
     if (latencyMs > 0) await sleep(latencyMs);
@@ -1257,6 +1993,91 @@ export function createMockBackend(
         // Defaults depend on the setting, so every tool's policy may read differently now.
         if (regrade) emit(servers);
       }),
+    listClients: (project) =>
+      settle(() => {
+        if (clientsFailure) throw clientsFailure;
+        if (project !== null) checkProject(project);
+        return CLIENT_SPECS.map((spec) => clientView(spec, project));
+      }),
+    planClientChange: (req) => settle(() => planChange(req).plan),
+    applyClientChange: (req, base) =>
+      settle(() => {
+        const { spec, path, after, plan } = planChange(req);
+        if (plan.base !== base) {
+          throw new ApiError('ChangedSince', `${path} changed since the change was prepared; review it again`);
+        }
+        if (!plan.changed) return { path, backup: null, nextStep: spec.nextStep };
+        const backup = writeClientFile(spec, path, after);
+        clientsChanged();
+        return { path, backup, nextStep: spec.nextStep };
+      }),
+    undoClientChange: (ref) =>
+      settle(() => {
+        const { spec, path } = fileRef(ref);
+        const file = fileAt(path);
+        const previous = file.backups.at(-1);
+        if (previous === undefined) throw new ApiError('NoBackup', `there is no backup of ${path} to restore`);
+        clientFiles.set(path, { doc: previous, broken: null, backups: file.backups.slice(0, -1) });
+        clientsChanged();
+        return { path, backup: null, nextStep: spec.nextStep };
+      }),
+    planClientImport: (ref) => settle(() => importCandidates(ref)),
+    applyClientImport: (ref, replace) =>
+      settle(() => {
+        const { spec, path } = fileRef(ref);
+        const candidates = importCandidates(ref).filter((c) => c.skip === null);
+        const file = fileAt(path);
+        const table = serversOf(spec, file.doc);
+        const added = candidates.map((c) => {
+          const entry = table[c.name];
+          const e = isDoc(entry) ? entry : {};
+          return server({
+            name: c.name,
+            state: 'stopped',
+            command: typeof e.command === 'string' ? e.command : '',
+            args: Array.isArray(e.args) ? e.args.map(String) : [],
+            resolvedCommand: '/usr/bin/npx',
+          });
+        });
+        if (added.length > 0) emit([...servers, ...added]);
+        let replaced = false;
+        if (replace && candidates.length > 0) {
+          let next = file.doc;
+          for (const c of candidates) next = changedDoc(spec, next, c.name, null);
+          next = changedDoc(spec, next, 'gatehouse', wantedEntry(spec, ref.scope));
+          writeClientFile(spec, path, next);
+          replaced = true;
+          clientsChanged();
+        }
+        return {
+          imported: candidates.map((c) => c.name),
+          movedSecrets: candidates.flatMap((c) => c.secrets.map((k) => `${c.name}/${k}`)),
+          replaced,
+          path,
+          nextStep: spec.nextStep,
+        };
+      }),
+    pickProjectDir: () => settle(() => projectPick),
+    onClientsChanged: (cb) =>
+      settle(() => {
+        clientSubscribers.add(cb);
+        return () => clientSubscribers.delete(cb);
+      }),
+    editClientFile: (ref, edit = (doc) => ({ ...(doc ?? {}), editedElsewhere: true })) => {
+      const { path } = fileRef(ref);
+      const file = fileAt(path);
+      clientFiles.set(path, { ...file, broken: null, doc: edit(file.doc === null ? null : clone(file.doc)) });
+    },
+    setProjectPick: (path) => {
+      projectPick = path;
+    },
+    failClientsWith: (error) => {
+      clientsFailure = error;
+    },
+    clientsChanged,
+    get clientsSubscriberCount() {
+      return clientSubscribers.size;
+    },
     ask: (call) => {
       const added = pendingCall({ id: nextApprovalId++, ...call }, Date.now(), settings.timeoutSecs);
       pending.push(added);
@@ -1328,6 +2149,7 @@ const search = typeof location === 'undefined' ? '' : location.search;
 const instance = createMockBackend(scenarioFromUrl(search), {
   gateway: gatewayScenarioFromUrl(search),
   approvals: approvalScenarioFromUrl(search),
+  clients: clientScenarioFromUrl(search),
 });
 
 /** Mock of `list_servers`. */
@@ -1375,3 +2197,21 @@ export const approvalSettings = (): Promise<ApprovalSettings> => instance.approv
 /** Mock of `set_approval_settings`. */
 export const setApprovalSettings = (settings: ApprovalSettings): Promise<void> =>
   instance.setApprovalSettings(settings);
+/** Mock of `list_clients`. */
+export const listClients = (project: string | null): Promise<ClientInfo[]> => instance.listClients(project);
+/** Mock of `plan_client_change`. */
+export const planClientChange = (req: ClientChangeRequest): Promise<ClientPlan> => instance.planClientChange(req);
+/** Mock of `apply_client_change` (changes the mock's files only). */
+export const applyClientChange = (req: ClientChangeRequest, base: string): Promise<ClientChangeResult> =>
+  instance.applyClientChange(req, base);
+/** Mock of `undo_client_change`. */
+export const undoClientChange = (file: ClientFileRef): Promise<ClientChangeResult> => instance.undoClientChange(file);
+/** Mock of `plan_client_import`. */
+export const planClientImport = (file: ClientFileRef): Promise<ImportCandidate[]> => instance.planClientImport(file);
+/** Mock of `apply_client_import`. */
+export const applyClientImport = (file: ClientFileRef, replace: boolean): Promise<ImportResult> =>
+  instance.applyClientImport(file, replace);
+/** Mock of `pick_project_dir` (no dialog: a fixed folder). */
+export const pickProjectDir = (): Promise<string | null> => instance.pickProjectDir();
+/** Mock of the `clients-changed` subscription. */
+export const onClientsChanged = (cb: () => void): Promise<() => void> => instance.onClientsChanged(cb);

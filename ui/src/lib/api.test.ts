@@ -10,6 +10,14 @@ vi.mock('@tauri-apps/api/event', () => ({ listen }));
 
 import {
   ApiError,
+  applyClientChange,
+  applyClientImport,
+  listClients,
+  onClientsChanged,
+  pickProjectDir,
+  planClientChange,
+  planClientImport,
+  undoClientChange,
   answerApproval,
   appInfo,
   approvalSettings,
@@ -378,5 +386,72 @@ describe('approval and activity events', () => {
     listen.mockRejectedValueOnce({ kind: 'Permission', message: 'event.listen not allowed' });
     const err = await rejection(onApprovalsChanged(() => {}));
     expect(err.kind).toBe('Permission');
+  });
+});
+
+describe('client commands', () => {
+  const REQ = { client: 'cursor', scope: 'project' as const, project: '/home/ada/p', action: 'register' as const, server: null };
+
+  it('listClients passes the project, or null', async () => {
+    invoke.mockResolvedValue([]);
+    await expect(listClients(null)).resolves.toEqual([]);
+    expect(invoke).toHaveBeenLastCalledWith('list_clients', { project: null });
+    await listClients('/home/ada/p');
+    expect(invoke).toHaveBeenLastCalledWith('list_clients', { project: '/home/ada/p' });
+  });
+
+  it('planClientChange passes the request as one camelCase object', async () => {
+    const plan = { path: '/home/ada/p/.cursor/mcp.json', diff: '', changed: false, creates: false, base: 'b1' };
+    invoke.mockResolvedValueOnce(plan);
+    await expect(planClientChange(REQ)).resolves.toEqual(plan);
+    expect(invoke).toHaveBeenLastCalledWith('plan_client_change', REQ);
+  });
+
+  it('applyClientChange adds the base, and sends nothing else', async () => {
+    const result = { path: '/p', backup: null, nextStep: 'Restart.' };
+    invoke.mockResolvedValueOnce(result);
+    await expect(applyClientChange({ ...REQ, ...{ extra: 1 } }, 'b1')).resolves.toEqual(result);
+    expect(invoke).toHaveBeenLastCalledWith('apply_client_change', { ...REQ, base: 'b1' });
+  });
+
+  it('undo and import take { client, scope, project }', async () => {
+    const ref = { client: 'cursor', scope: 'user' as const, project: null };
+    invoke.mockResolvedValue(null);
+    await undoClientChange(ref);
+    expect(invoke).toHaveBeenLastCalledWith('undo_client_change', ref);
+    await planClientImport(ref);
+    expect(invoke).toHaveBeenLastCalledWith('plan_client_import', ref);
+    await applyClientImport(ref, false);
+    expect(invoke).toHaveBeenLastCalledWith('apply_client_import', { ...ref, replace: false });
+  });
+
+  it('pickProjectDir resolves to the folder, or null when cancelled', async () => {
+    invoke.mockResolvedValueOnce('/home/ada/p');
+    await expect(pickProjectDir()).resolves.toBe('/home/ada/p');
+    expect(invoke).toHaveBeenLastCalledWith('pick_project_dir', undefined);
+    invoke.mockResolvedValueOnce(null);
+    await expect(pickProjectDir()).resolves.toBeNull();
+  });
+
+  it('keeps the ChangedSince kind of a stale apply', async () => {
+    invoke.mockRejectedValueOnce({ kind: 'ChangedSince', message: '/p changed since the change was prepared; review it again' });
+    const err = await rejection(applyClientChange(REQ, 'old'));
+    expect(err.kind).toBe('ChangedSince');
+  });
+
+  it('onClientsChanged listens to clients-changed and calls back without arguments', async () => {
+    const unlisten = vi.fn();
+    listen.mockResolvedValueOnce(unlisten);
+    const cb = vi.fn();
+    const off = await onClientsChanged(cb);
+    expect(listen.mock.calls[0]?.[0]).toBe('clients-changed');
+    (listen.mock.calls[0]?.[1] as (e: { event: string; id: number; payload: unknown }) => void)({
+      event: 'clients-changed',
+      id: 1,
+      payload: null,
+    });
+    expect(cb).toHaveBeenCalledWith();
+    off();
+    expect(unlisten).toHaveBeenCalledTimes(1);
   });
 });

@@ -208,12 +208,129 @@ export interface ApprovalSettings {
   retentionDays: number;
 }
 
+/** Which of a client's files: the user-wide one, or a project's. */
+export type ClientScope = 'user' | 'project';
+
+/**
+ * registered: Gatehouse's entry is there and current; outdated: it is there
+ * but points at an old address, binary or token; absent: no entry;
+ * unreadable: the file does not parse (`detail` says where).
+ */
+export type RegistrationState = 'registered' | 'outdated' | 'absent' | 'unreadable';
+
+/** What Gatehouse's entry is: the HTTP endpoint with the token header, or the `gatehouse bridge` command. */
+export type EntryForm = 'http' | 'stdio';
+
+/** One of a client's config files, as Gatehouse sees it. */
+export interface ClientTarget {
+  scope: ClientScope;
+  /** Absolute path of the file Gatehouse writes for this scope. */
+  path: string;
+  state: RegistrationState;
+  /** What the entry is: the HTTP endpoint with the token header, or the `gatehouse bridge` command. */
+  form: EntryForm;
+  /** Why outdated / unreadable, in a sentence (e.g. "line 4, column 3: unexpected comment"); null otherwise. */
+  detail: string | null;
+  /** Servers the client has besides Gatehouse's entries (importable), by name. */
+  otherServers: string[];
+  /** A backup exists that Undo would restore. */
+  canUndo: boolean;
+}
+
+/** An AI client Gatehouse can register itself with. */
+export interface ClientInfo {
+  /**
+   * Stable id used in commands and on the CLI: 'claude-desktop', 'claude-code', 'cursor', 'vscode',
+   * 'windsurf', 'zed', 'cline', 'roo-code', 'gemini', 'codex', 'lm-studio', 'goose', 'opencode',
+   * 'kiro', 'continue'.
+   */
+  id: string;
+  name: string;
+  /** The client looks installed (its config dir or program exists). */
+  installed: boolean;
+  /** The user-wide file; null if the client has none. */
+  user: ClientTarget | null;
+  /** The project's file when a project was given and the client has a project scope; null otherwise. */
+  project: ClientTarget | null;
+  supportsProject: boolean;
+  /** What to do after a write, e.g. "Quit Claude Desktop completely and open it again." */
+  nextStep: string;
+  /** A caveat worth showing (backticks mark code), or null. */
+  note: string | null;
+}
+
+export type ClientAction = 'register' | 'unregister';
+
+/** A change to one client file, to preview (`plan_client_change`) and then make. */
+export interface ClientChangeRequest {
+  client: string;
+  scope: ClientScope;
+  /** Project directory; required when scope is 'project'. */
+  project: string | null;
+  action: ClientAction;
+  /** A per-server entry (`gatehouse-<server>`) instead of the aggregate `gatehouse` entry; null = aggregate. */
+  server: string | null;
+}
+
+/** What a change would do to the file. */
+export interface ClientPlan {
+  path: string;
+  /** Unified diff of the file (the token masked); empty when nothing would change. */
+  diff: string;
+  changed: boolean;
+  /** The file does not exist yet and would be created. */
+  creates: boolean;
+  /** Opaque; pass back to apply so it refuses if the file changed since the plan was shown. */
+  base: string;
+}
+
+/** A change made (or undone). */
+export interface ClientChangeResult {
+  path: string;
+  /** Where the previous version was saved, or null if the file was new. */
+  backup: string | null;
+  nextStep: string;
+}
+
+/** Which client file: `{ client, scope, project }`, as undo and import take it. */
+export interface ClientFileRef {
+  client: string;
+  scope: ClientScope;
+  /** Project directory; required when scope is 'project'. */
+  project: string | null;
+}
+
+/** One of a client's own servers, as Gatehouse would import it. */
+export interface ImportCandidate {
+  name: string;
+  /** command and args as one display string. */
+  command: string;
+  /** Env var names whose values look secret and will move to the OS keyring. */
+  secrets: string[];
+  /** Env var names kept as plain config. */
+  plainEnv: string[];
+  /** Why it cannot be imported (e.g. "remote servers (url) are not imported"), or null. */
+  skip: string | null;
+}
+
+export interface ImportResult {
+  imported: string[];
+  /** Secrets moved into the keyring, "server/KEY". */
+  movedSecrets: string[];
+  /** True if the client's imported entries were replaced by the Gatehouse entry. */
+  replaced: boolean;
+  path: string;
+  nextStep: string;
+}
+
 /** Name of the event the Rust side emits whenever any server changes. */
 export const SERVERS_CHANGED = 'servers-changed';
 /** Emitted when a call starts or stops waiting for approval; the payload is how many wait. */
 export const APPROVALS_CHANGED = 'approvals-changed';
 /** Emitted when a row was added to the call log (no payload). */
 export const ACTIVITY_CHANGED = 'activity-changed';
+/** Emitted when a client's config file may have changed (no payload). */
+export const CLIENTS_CHANGED = 'clients-changed';
 
 /**
  * Every rejection from this module is an `ApiError`. The Rust side rejects
@@ -392,4 +509,58 @@ export function onApprovalsChanged(cb: (pending: number) => void): Promise<() =>
 /** Subscribe to `activity-changed` (a row was logged); resolves to an unlisten function. */
 export function onActivityChanged(cb: () => void): Promise<() => void> {
   return subscribe<null>(ACTIVITY_CHANGED, () => cb());
+}
+
+/** Every client Gatehouse knows, with its files' states; `project` adds each client's project file (`list_clients`). */
+export function listClients(project: string | null): Promise<ClientInfo[]> {
+  return call<ClientInfo[]>('list_clients', { project });
+}
+
+/** What registering or unregistering would do to a client's file, as a diff (`plan_client_change`). */
+export function planClientChange(req: ClientChangeRequest): Promise<ClientPlan> {
+  return call<ClientPlan>('plan_client_change', changeArgs(req));
+}
+
+function changeArgs(req: ClientChangeRequest): Record<string, unknown> {
+  const { client, scope, project, action, server } = req;
+  return { client, scope, project, action, server };
+}
+
+/**
+ * Make a change shown with `planClientChange` (`apply_client_change`). Rejects
+ * (kind "ChangedSince") if the file changed since that plan: plan it again.
+ */
+export function applyClientChange(req: ClientChangeRequest, base: string): Promise<ClientChangeResult> {
+  return call<ClientChangeResult>('apply_client_change', { ...changeArgs(req), base });
+}
+
+/** Put back the file as it was before Gatehouse's last change (`undo_client_change`). */
+export function undoClientChange(file: ClientFileRef): Promise<ClientChangeResult> {
+  const { client, scope, project } = file;
+  return call<ClientChangeResult>('undo_client_change', { client, scope, project });
+}
+
+/** The client's own servers in that file, as Gatehouse would import them (`plan_client_import`). */
+export function planClientImport(file: ClientFileRef): Promise<ImportCandidate[]> {
+  const { client, scope, project } = file;
+  return call<ImportCandidate[]>('plan_client_import', { client, scope, project });
+}
+
+/**
+ * Import the client's servers into Gatehouse, secrets into the keyring
+ * (`apply_client_import`); with `replace`, the client's entries give way to Gatehouse's.
+ */
+export function applyClientImport(file: ClientFileRef, replace: boolean): Promise<ImportResult> {
+  const { client, scope, project } = file;
+  return call<ImportResult>('apply_client_import', { client, scope, project, replace });
+}
+
+/** The native folder picker (`pick_project_dir`); null if cancelled. */
+export function pickProjectDir(): Promise<string | null> {
+  return call<string | null>('pick_project_dir');
+}
+
+/** Subscribe to `clients-changed` (reload the list); resolves to an unlisten function. */
+export function onClientsChanged(cb: () => void): Promise<() => void> {
+  return subscribe<null>(CLIENTS_CHANGED, () => cb());
 }

@@ -7,9 +7,16 @@ import type {
   Answer,
   AppInfo,
   ApprovalSettings,
+  ClientChangeRequest,
+  ClientChangeResult,
+  ClientFileRef,
+  ClientInfo,
+  ClientPlan,
   ExportFormat,
   ExportResult,
   GatewayInfo,
+  ImportCandidate,
+  ImportResult,
   LogFilter,
   LogLineView,
   LogRow,
@@ -24,18 +31,30 @@ export type {
   Answer,
   AppInfo,
   ApprovalSettings,
+  ClientAction,
+  ClientChangeRequest,
+  ClientChangeResult,
+  ClientFileRef,
+  ClientInfo,
+  ClientPlan,
+  ClientScope,
+  ClientTarget,
   DecidedBy,
   Decision,
   DefinitionChange,
   ExportFormat,
   ExportResult,
+  EntryForm,
   GatewayInfo,
+  ImportCandidate,
+  ImportResult,
   LogFilter,
   LogLineView,
   LogRow,
   LogStream,
   Outcome,
   PendingApproval,
+  RegistrationState,
   Rule,
   ServerState,
   ServerView,
@@ -66,6 +85,14 @@ export interface Backend {
   setToolPolicy(server: string, tool: string, rule: Rule | null): Promise<void>;
   approvalSettings(): Promise<ApprovalSettings>;
   setApprovalSettings(settings: ApprovalSettings): Promise<void>;
+  listClients(project: string | null): Promise<ClientInfo[]>;
+  planClientChange(req: ClientChangeRequest): Promise<ClientPlan>;
+  applyClientChange(req: ClientChangeRequest, base: string): Promise<ClientChangeResult>;
+  undoClientChange(file: ClientFileRef): Promise<ClientChangeResult>;
+  planClientImport(file: ClientFileRef): Promise<ImportCandidate[]>;
+  applyClientImport(file: ClientFileRef, replace: boolean): Promise<ImportResult>;
+  pickProjectDir(): Promise<string | null>;
+  onClientsChanged(cb: () => void): Promise<() => void>;
 }
 
 /** True inside a Tauri webview (the IPC bridge is injected before our scripts run). */

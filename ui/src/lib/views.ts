@@ -1,8 +1,9 @@
-// The views of the main window, in tab order. Adding one (Clients)
-// means adding it here and giving it a panel in App.svelte.
+// The views of the main window, in tab order. Adding one means adding it
+// here and giving it a panel in App.svelte.
 
 export const VIEWS = [
   { id: 'servers', label: 'Servers' },
+  { id: 'clients', label: 'Clients' },
   { id: 'activity', label: 'Activity' },
   { id: 'settings', label: 'Settings' },
 ] as const;
