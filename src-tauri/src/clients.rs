@@ -140,7 +140,7 @@ fn change(
         return Ok(());
     }
     if dry_run {
-        print!("{}", plan.diff());
+        print_diff(&plan.diff());
         eprintln!("Dry run: {path} was not changed.");
         return Ok(());
     }
@@ -178,6 +178,11 @@ fn import(
         anyhow::bail!("{} has no servers Gatehouse can import", kind.name());
     }
     if dry_run {
+        if replace
+            && let Some(plan) = clients::preview_replace(registrar, &items, kind, scope, project)?
+        {
+            print_diff(&plan.diff());
+        }
         eprintln!("Dry run: nothing was imported.");
         return Ok(());
     }
@@ -187,10 +192,13 @@ fn import(
         registrar,
         &store,
         &paths.config_file,
-        kind,
-        scope,
-        project,
-        replace,
+        &clients::ImportRequest {
+            kind,
+            scope,
+            project,
+            replace,
+            base: None,
+        },
     )?;
     println!(
         "Imported {} into {}.",
@@ -287,11 +295,12 @@ fn import_report(items: &[ImportItem]) -> String {
     }
     let mut out = String::new();
     for item in items {
-        out.push_str(&format!(
-            "{}: {}\n",
-            item.candidate.name,
-            item.command_line()
-        ));
+        let command = item.command_line();
+        if command.is_empty() {
+            out.push_str(&format!("{}\n", item.candidate.name));
+        } else {
+            out.push_str(&format!("{}: {command}\n", item.candidate.name));
+        }
         for (key, _) in &item.candidate.secrets {
             out.push_str(&format!("    {key} → OS keyring\n"));
         }
@@ -303,4 +312,12 @@ fn import_report(items: &[ImportItem]) -> String {
         }
     }
     out
+}
+
+/// A diff on stdout, ending with a newline even when the file does not.
+fn print_diff(diff: &str) {
+    print!("{diff}");
+    if !diff.is_empty() && !diff.ends_with('\n') {
+        println!();
+    }
 }

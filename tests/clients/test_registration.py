@@ -214,6 +214,12 @@ def test_import_moves_a_plaintext_key_into_the_keyring_and_out_of_every_file(scr
     )
     instance = start_gatehouse(scratch_home, DEMO_TOML, token=random_token(), wait_for_servers=("demo",))
     try:
+        preview = instance.app("client", "import", "claude-desktop", "--replace", "--dry-run")
+        assert "MEMORY_API_KEY → OS keyring" in preview.stdout, preview.stdout
+        assert '-        "MEMORY_API_KEY": "****",' in preview.stdout, preview.stdout
+        assert key not in preview.stdout + preview.stderr
+        assert "memory" in json.loads(config.read_text(encoding="utf-8"))["mcpServers"]
+
         done = instance.app("client", "import", "claude-desktop", "--replace")
         assert "Moved to the OS keyring: memory/MEMORY_API_KEY." in done.stdout, done.stdout
         # The running Gatehouse starts the imported server, with its key.

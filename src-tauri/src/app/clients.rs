@@ -61,6 +61,15 @@ pub struct ImportCandidateView {
     skip: Option<String>,
 }
 
+/// What an import would do: the servers, and the change to the client's
+/// file if they are replaced there (credentials masked).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportPlanView {
+    candidates: Vec<ImportCandidateView>,
+    replacement: Option<ClientPlanView>,
+}
+
 /// What an import did.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -142,13 +151,7 @@ pub fn plan_client_change(
         self::action(action),
         server.as_deref(),
     )?;
-    Ok(ClientPlanView {
-        diff: plan.diff(),
-        changed: plan.changed(),
-        creates: plan.creates(),
-        base: plan.base(),
-        path: plan.path,
-    })
+    Ok(plan_view(plan))
 }
 
 /// Makes the change shown, if the file is still as it was then.
@@ -210,13 +213,28 @@ pub fn plan_client_import(
     client: String,
     scope: ScopeArg,
     project: Option<PathBuf>,
-) -> Result<Vec<ImportCandidateView>, IpcError> {
+) -> Result<ImportPlanView, IpcError> {
     let registrar = registrar(&state)?;
     let (kind, scope) = target(&client, scope, project.as_deref())?;
     let config = gatehouse_core::config::load(&state.core.paths().config_file)
         .map_err(|err| IpcError::Config(err.to_string()))?;
     let items = clients::preview_import(&registrar, &config, kind, scope, project.as_deref())?;
-    Ok(items.iter().map(candidate_view).collect())
+    let replacement =
+        clients::preview_replace(&registrar, &items, kind, scope, project.as_deref())?;
+    Ok(ImportPlanView {
+        candidates: items.iter().map(candidate_view).collect(),
+        replacement: replacement.map(plan_view),
+    })
+}
+
+fn plan_view(plan: registry::Plan) -> ClientPlanView {
+    ClientPlanView {
+        diff: plan.diff(),
+        changed: plan.changed(),
+        creates: plan.creates(),
+        base: plan.base(),
+        path: plan.path,
+    }
 }
 
 fn candidate_view(item: &ImportItem) -> ImportCandidateView {
@@ -240,7 +258,7 @@ fn candidate_view(item: &ImportItem) -> ImportCandidateView {
 }
 
 /// Imports a client's servers; with `replace`, swaps them in the client
-/// for Gatehouse's entry.
+/// for Gatehouse's entry, if the file is still as it was when shown (`base`).
 #[tauri::command]
 pub fn apply_client_import(
     app: tauri::AppHandle,
@@ -249,6 +267,7 @@ pub fn apply_client_import(
     scope: ScopeArg,
     project: Option<PathBuf>,
     replace: bool,
+    base: Option<String>,
 ) -> Result<ImportResultView, IpcError> {
     let registrar = registrar(&state)?;
     let (kind, scope) = target(&client, scope, project.as_deref())?;
@@ -257,10 +276,13 @@ pub fn apply_client_import(
         &registrar,
         &store,
         &state.core.paths().config_file,
-        kind,
-        scope,
-        project.as_deref(),
-        replace,
+        &clients::ImportRequest {
+            kind,
+            scope,
+            project: project.as_deref(),
+            replace,
+            base: base.as_deref(),
+        },
     )?;
     let _ = app.emit(CLIENTS_CHANGED, ());
     Ok(ImportResultView {

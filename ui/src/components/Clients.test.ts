@@ -13,7 +13,7 @@ import {
   ZED_SYNTAX_ERROR,
 } from '../lib/api.mock';
 import type { ClientScenario, MockBackend } from '../lib/api.mock';
-import type { ClientPlan } from '../lib/backend';
+import type { ClientPlan, ImportPlan } from '../lib/backend';
 
 function text(el: Element | null | undefined): string {
   return (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
@@ -478,14 +478,52 @@ describe('clients: import', () => {
     await waitFor(() => expect(document.activeElement).toBe(confirm));
   });
 
-  it('imports and replaces by default, then lists what moved', async () => {
+  it('shows the change to the client’s file while “Replace” is ticked, and hides it when not', async () => {
     const backend = backendWith();
+    show(backend);
+    await loaded();
+    await fireEvent.click(button('cursor', 'import'));
+    await ready('cursor');
+    const panel = review('cursor');
+
+    // Ticked by default: the replacement's diff, under the candidates.
+    const diff = within(panel).getByRole('region', { name: 'Change to /home/ada/.cursor/mcp.json' });
+    expect(el('.candidates', panel).compareDocumentPosition(diff) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+    expect(text(el('.change .file-path', panel))).toBe('/home/ada/.cursor/mcp.json');
+    expect(text(el('.change .stats', panel))).toBe('+6 lines added, −23 lines removed');
+    const lines = (kind: string) =>
+      Array.from(panel.querySelectorAll(`.diff .line[data-kind="${kind}"]`)).map((l) => l.textContent ?? '');
+    expect(lines('del')).toContain('-    "github": {');
+    expect(lines('del')).toContain('-        "GITHUB_PERSONAL_ACCESS_TOKEN": "****",');
+    expect(lines('del')).toContain('-        "PGPASSWORD": "****"');
+    expect(lines('add')).toContain('+    "gatehouse": {');
+    expect(text(panel)).not.toContain('ghp_EXAMPLE_NOT_A_REAL_TOKEN');
+    expect(text(el('.footnote', panel))).toBe('Gatehouse saves a backup first; Undo puts it back.');
+
+    // Unticked: nothing changes in Cursor's file, so no diff.
+    const replace = el<HTMLInputElement>('input.replace', panel);
+    await fireEvent.click(replace);
+    expect(replace.checked).toBe(false);
+    expect(panel.querySelector('.diff')).toBeNull();
+    expect(panel.querySelector('.change')).toBeNull();
+    expect(panel.querySelector('.footnote')).toBeNull();
+
+    await fireEvent.click(replace);
+    expect(within(panel).getByRole('region', { name: 'Change to /home/ada/.cursor/mcp.json' })).toBeTruthy();
+  });
+
+  it('imports and replaces by default, passing the base of the change shown, then lists what moved', async () => {
+    const backend = backendWith();
+    const planImport = vi.spyOn(backend, 'planClientImport');
     const apply = vi.spyOn(backend, 'applyClientImport');
     show(backend);
     await loaded();
     await fireEvent.click(button('cursor', 'import'));
-    await fireEvent.click(await ready('cursor'));
-    expect(apply).toHaveBeenCalledWith({ client: 'cursor', scope: 'user', project: null }, true);
+    const confirm = await ready('cursor');
+    const plan = (await planImport.mock.results[0]!.value) as ImportPlan;
+    expect(plan.replacement?.base).toMatch(/^[0-9a-f]+$/);
+    await fireEvent.click(confirm);
+    expect(apply).toHaveBeenCalledWith({ client: 'cursor', scope: 'user', project: null }, true, plan.replacement!.base);
     const outcome = await find('#outcome-cursor-user');
     expect(text(outcome)).toContain('Imported github and postgres.');
     expect(text(outcome)).toContain(
@@ -507,11 +545,72 @@ describe('clients: import', () => {
     expect(replace.checked).toBe(false);
     expect(text(el('#review-cursor-user .hint'))).toContain('Cursor keeps its own entries too');
     await fireEvent.click(el('#review-cursor-user .action-confirm'));
-    expect(apply).toHaveBeenCalledWith({ client: 'cursor', scope: 'user', project: null }, false);
+    expect(apply).toHaveBeenCalledWith({ client: 'cursor', scope: 'user', project: null }, false, null);
     const outcome = await find('#outcome-cursor-user');
     expect(text(outcome)).toContain('Imported github and postgres.');
     expect(text(outcome)).not.toContain('now reaches them through Gatehouse');
     expect(text(el('.state', fileOf('cursor')))).toBe('Not registered');
+  });
+
+  it('when the file changed since the plan, nothing is imported: it plans again and shows the new diff', async () => {
+    const backend = backendWith();
+    const planImport = vi.spyOn(backend, 'planClientImport');
+    const apply = vi.spyOn(backend, 'applyClientImport');
+    show(backend);
+    await loaded();
+    await fireEvent.click(button('cursor', 'import'));
+    await ready('cursor');
+    const first = (await planImport.mock.results[0]!.value) as ImportPlan;
+    expect(text(review('cursor'))).not.toContain('editedElsewhere');
+    const servers = (await backend.listServers()).map((s) => s.name);
+
+    // Someone else writes the file while the review is open.
+    backend.editClientFile({ client: 'cursor', scope: 'user', project: null });
+    await fireEvent.click(el('#review-cursor-user .action-confirm'));
+    expect(apply).toHaveBeenLastCalledWith({ client: 'cursor', scope: 'user', project: null }, true, first.replacement!.base);
+
+    const notice = await find('#review-cursor-user .notice');
+    expect(text(notice)).toBe(
+      'The file changed since this change was prepared. Below is the change against the file as it is now; review it again.',
+    );
+    expect(notice.getAttribute('data-tone')).toBe('pending');
+    expect(planImport).toHaveBeenCalledTimes(2);
+    await waitFor(() => expect(text(review('cursor'))).toContain('"editedElsewhere": true'));
+    expect(document.querySelector('#outcome-cursor-user')).toBeNull();
+    expect((await backend.listServers()).map((s) => s.name)).toEqual(servers);
+    expect(el<HTMLInputElement>('#review-cursor-user input.replace').checked).toBe(true);
+
+    // Confirming the new plan works, with its own base.
+    const second = (await planImport.mock.results[1]!.value) as ImportPlan;
+    expect(second.replacement!.base).not.toBe(first.replacement!.base);
+    const confirm = await ready('cursor');
+    await waitFor(() => expect(document.activeElement).toBe(confirm));
+    await fireEvent.click(confirm);
+    expect(apply).toHaveBeenLastCalledWith(
+      { client: 'cursor', scope: 'user', project: null },
+      true,
+      second.replacement!.base,
+    );
+    const outcome = await find('#outcome-cursor-user');
+    expect(text(outcome)).toContain('Imported github and postgres.');
+    await waitFor(() => expect(text(el('.state', fileOf('cursor')))).toBe('Registered'));
+  });
+
+  it('when planning again fails too, the review closes and says both', async () => {
+    const backend = backendWith();
+    show(backend);
+    await loaded();
+    await fireEvent.click(button('cursor', 'import'));
+    await ready('cursor');
+    backend.editClientFile({ client: 'cursor', scope: 'user', project: null });
+    vi.spyOn(backend, 'planClientImport').mockRejectedValueOnce(new ApiError('Io', 'permission denied (os error 13)'));
+    await fireEvent.click(el('#review-cursor-user .action-confirm'));
+    const outcome = await find('#outcome-cursor-user');
+    expect(outcome.getAttribute('data-tone')).toBe('bad');
+    expect(text(outcome)).toContain('Couldn’t import.');
+    expect(text(outcome)).toContain('changed since the change was prepared');
+    expect(text(outcome)).toContain('permission denied (os error 13)');
+    expect(document.querySelector('#review-cursor-user')).toBeNull();
   });
 
   it('a failed import stays open and says why', async () => {
@@ -523,6 +622,7 @@ describe('clients: import', () => {
     await fireEvent.click(await ready('cursor'));
     const notice = await find('#review-cursor-user .notice');
     expect(text(notice)).toBe('Couldn’t import: the keyring is locked');
+    expect(notice.getAttribute('data-tone')).toBe('bad');
   });
 });
 

@@ -750,7 +750,7 @@ describe('mock clients', () => {
 
   it('imports what it can, moves secrets, and replaces the entries on request', async () => {
     const backend = createMockBackend('demo');
-    const candidates = await backend.planClientImport(USER('cursor'));
+    const { candidates, replacement } = await backend.planClientImport(USER('cursor'));
     expect(candidates.map((c) => [c.name, c.skip === null])).toEqual([
       ['github', true],
       ['postgres', true],
@@ -765,7 +765,7 @@ describe('mock clients', () => {
     expect(candidates[2]!.skip).toBe('remote servers (url) are not imported');
     expect(candidates[3]!.skip).toBe("a server named 'filesystem' already exists in Gatehouse");
 
-    const result = await backend.applyClientImport(USER('cursor'), true);
+    const result = await backend.applyClientImport(USER('cursor'), true, replacement!.base);
     expect(result).toMatchObject({
       imported: ['github', 'postgres'],
       movedSecrets: ['github/GITHUB_PERSONAL_ACCESS_TOKEN', 'postgres/PGPASSWORD'],
@@ -784,9 +784,69 @@ describe('mock clients', () => {
 
   it('without replace, the client keeps its entries', async () => {
     const backend = createMockBackend('demo');
-    const result = await backend.applyClientImport(USER('cursor'), false);
+    const result = await backend.applyClientImport(USER('cursor'), false, null);
     expect(result.replaced).toBe(false);
     expect(await target(backend, 'cursor')).toMatchObject({ state: 'absent', canUndo: false });
+  });
+
+  it('plans the replacement as a diff: the imported entries out, secrets masked, Gatehouse’s entry in', async () => {
+    const backend = createMockBackend('demo');
+    const { replacement } = await backend.planClientImport(USER('cursor'));
+    expect(replacement).toMatchObject({ path: '/home/ada/.cursor/mcp.json', changed: true, creates: false });
+    const diff = replacement!.diff;
+    const removed = diff.split('\n').filter((l) => l.startsWith('-') && !l.startsWith('---'));
+    const added = diff.split('\n').filter((l) => l.startsWith('+') && !l.startsWith('+++'));
+    expect(removed).toContain('-    "github": {');
+    expect(removed).toContain('-    "postgres": {');
+    expect(removed).toContain('-        "GITHUB_PERSONAL_ACCESS_TOKEN": "****",');
+    expect(removed).toContain('-        "PGPASSWORD": "****"');
+    // Plain env stays readable; the skipped servers stay.
+    expect(removed).toContain('-        "GITHUB_TOOLSETS": "repos,issues"');
+    expect(removed.join('\n')).not.toMatch(/linear|filesystem/);
+    expect(added).toContain('+    "gatehouse": {');
+    expect(added).toContain('+        "Authorization": "Bearer 3f9a…c21b"');
+    expect(diff).not.toContain('ghp_EXAMPLE_NOT_A_REAL_TOKEN');
+    expect(diff).not.toContain('example-password');
+    expect(diff).not.toContain(MOCK_TOKEN);
+    // The base is the file's, the same one a register plan of it carries.
+    expect(replacement!.base).toBe((await backend.planClientChange(register('cursor'))).base);
+  });
+
+  it('has no replacement when nothing can be imported', async () => {
+    const backend = createMockBackend('demo');
+    await expect(backend.planClientImport(USER('claude-desktop'))).resolves.toEqual({ candidates: [], replacement: null });
+    backend.editClientFile(USER('gemini'), (doc) => ({ ...doc, mcpServers: { linear: { url: 'https://mcp.linear.app/mcp' } } }));
+    const plan = await backend.planClientImport(USER('gemini'));
+    expect(plan.candidates.map((c) => c.skip)).toEqual(['remote servers (url) are not imported']);
+    expect(plan.replacement).toBeNull();
+  });
+
+  it('refuses a replace when the file changed since the plan, and imports nothing', async () => {
+    const backend = createMockBackend('demo');
+    const { replacement } = await backend.planClientImport(USER('cursor'));
+    const before = (await backend.listServers()).map((s) => s.name);
+    backend.editClientFile(USER('cursor'));
+    const err: unknown = await backend
+      .applyClientImport(USER('cursor'), true, replacement!.base)
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).kind).toBe('ChangedSince');
+    expect((await backend.listServers()).map((s) => s.name)).toEqual(before);
+    expect(await target(backend, 'cursor')).toMatchObject({ state: 'absent', canUndo: false });
+
+    const fresh = await backend.planClientImport(USER('cursor'));
+    expect(fresh.replacement!.base).not.toBe(replacement!.base);
+    expect(fresh.replacement!.diff).toContain('"editedElsewhere": true');
+    const result = await backend.applyClientImport(USER('cursor'), true, fresh.replacement!.base);
+    expect(result).toMatchObject({ imported: ['github', 'postgres'], replaced: true });
+  });
+
+  it('without replace the base is not checked', async () => {
+    const backend = createMockBackend('demo');
+    await backend.planClientImport(USER('cursor'));
+    backend.editClientFile(USER('cursor'));
+    const result = await backend.applyClientImport(USER('cursor'), false, null);
+    expect(result).toMatchObject({ imported: ['github', 'postgres'], replaced: false });
   });
 
   it('the folder picker returns the demo project until told otherwise', async () => {

@@ -29,6 +29,7 @@ import type {
   ExportResult,
   GatewayInfo,
   ImportCandidate,
+  ImportPlan,
   ImportResult,
   LogFilter,
   LogLineView,
@@ -67,6 +68,7 @@ export type {
   ExportResult,
   GatewayInfo,
   ImportCandidate,
+  ImportPlan,
   ImportResult,
   LogFilter,
   LogLineView,
@@ -1363,6 +1365,21 @@ export function unifiedDiff(path: string, before: string | null, after: string |
 /** Env var names whose values look secret, as the Rust side's import tells them apart. */
 const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_KEY|PRIVATE|CREDENTIAL|AUTH)/i;
 
+/** The mask the Rust side puts in place of a secret value in a diff. */
+export const SECRET_MASK = '****';
+
+/** A copy of `value` with every occurrence of each of `secrets` in its strings replaced by the mask. */
+function maskStrings<T>(value: T, secrets: readonly string[]): T {
+  if (secrets.length === 0) return value;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return secrets.reduce((text, secret) => text.replaceAll(secret, SECRET_MASK), v);
+    if (Array.isArray(v)) return v.map(walk);
+    if (isDoc(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
+}
+
 /** Whether an entry name is Gatehouse's: the aggregate `gatehouse` or a per-server `gatehouse-<server>`. */
 const isGatehouseEntry = (name: string) => name === 'gatehouse' || name.startsWith('gatehouse-');
 
@@ -1414,8 +1431,8 @@ export interface MockBackend {
   planClientChange(req: ClientChangeRequest): Promise<ClientPlan>;
   applyClientChange(req: ClientChangeRequest, base: string): Promise<ClientChangeResult>;
   undoClientChange(file: ClientFileRef): Promise<ClientChangeResult>;
-  planClientImport(file: ClientFileRef): Promise<ImportCandidate[]>;
-  applyClientImport(file: ClientFileRef, replace: boolean): Promise<ImportResult>;
+  planClientImport(file: ClientFileRef): Promise<ImportPlan>;
+  applyClientImport(file: ClientFileRef, replace: boolean, base: string | null): Promise<ImportResult>;
   pickProjectDir(): Promise<string | null>;
   onClientsChanged(cb: () => void): Promise<() => void>;
   /**
@@ -1614,6 +1631,9 @@ export function createMockBackend(
     return next;
   };
 
+  /** The fingerprint of a file's text (null: no file), as a plan's `base` carries it. */
+  const baseOf = (path: string, text: string | null): string => mockHash(`${path}\n${text ?? '\u0000'}`);
+
   const planChange = (req: ClientChangeRequest) => {
     const spec = specOf(req.client);
     const path = pathOf(spec, req.scope, req.project);
@@ -1636,7 +1656,7 @@ export function createMockBackend(
       diff,
       changed: diff !== '',
       creates: file.doc === null && after !== null,
-      base: mockHash(`${path}\n${before ?? '\u0000'}`),
+      base: baseOf(path, before),
     };
     return { spec, path, file, after, plan };
   };
@@ -1687,6 +1707,41 @@ export function createMockBackend(
           skip,
         };
       });
+  };
+
+  /**
+   * What replacing the importable `candidates` with Gatehouse's entry does to
+   * the file: the plan (their secret values masked in the diff, like the
+   * token) and the file after; null when nothing can be imported.
+   */
+  const replacement = (ref: ClientFileRef, candidates: readonly ImportCandidate[]) => {
+    const names = candidates.filter((c) => c.skip === null).map((c) => c.name);
+    if (names.length === 0) return null;
+    const { spec, path } = fileRef(ref);
+    const file = fileAt(path);
+    const table = serversOf(spec, file.doc);
+    const secrets = candidates
+      .filter((c) => c.skip === null)
+      .flatMap((c) => {
+        const entry = table[c.name];
+        const env = isDoc(entry) && isDoc(entry.env) ? entry.env : {};
+        return c.secrets.map((k) => env[k]);
+      })
+      .filter((v): v is string => typeof v === 'string' && v !== '');
+    let after = file.doc;
+    for (const name of names) after = changedDoc(spec, after, name, null);
+    after = changedDoc(spec, after, 'gatehouse', wantedEntry(spec, ref.scope));
+    const before = textOf(spec, file.doc);
+    const shown = (doc: Doc | null) => (doc === null ? null : textOf(spec, maskStrings(doc, secrets)));
+    const diff = unifiedDiff(path, shown(file.doc), shown(after));
+    const plan: ClientPlan = {
+      path,
+      diff,
+      changed: diff !== '',
+      creates: file.doc === null && after !== null,
+      base: baseOf(path, before),
+    };
+    return { plan, after };
   };
 
   const settle = async <T>(make: () => T | Promise<T>): Promise<T> => {
@@ -2021,11 +2076,21 @@ export function createMockBackend(
         clientsChanged();
         return { path, backup: null, nextStep: spec.nextStep };
       }),
-    planClientImport: (ref) => settle(() => importCandidates(ref)),
-    applyClientImport: (ref, replace) =>
+    planClientImport: (ref) =>
+      settle((): ImportPlan => {
+        const candidates = importCandidates(ref);
+        return { candidates, replacement: replacement(ref, candidates)?.plan ?? null };
+      }),
+    applyClientImport: (ref, replace, base) =>
       settle(() => {
         const { spec, path } = fileRef(ref);
-        const candidates = importCandidates(ref).filter((c) => c.skip === null);
+        const all = importCandidates(ref);
+        const candidates = all.filter((c) => c.skip === null);
+        // A stale replacement refuses before anything is imported.
+        const swap = replace ? replacement(ref, all) : null;
+        if (swap !== null && base !== null && swap.plan.base !== base) {
+          throw new ApiError('ChangedSince', `${path} changed since the change was prepared; review it again`);
+        }
         const file = fileAt(path);
         const table = serversOf(spec, file.doc);
         const added = candidates.map((c) => {
@@ -2041,11 +2106,8 @@ export function createMockBackend(
         });
         if (added.length > 0) emit([...servers, ...added]);
         let replaced = false;
-        if (replace && candidates.length > 0) {
-          let next = file.doc;
-          for (const c of candidates) next = changedDoc(spec, next, c.name, null);
-          next = changedDoc(spec, next, 'gatehouse', wantedEntry(spec, ref.scope));
-          writeClientFile(spec, path, next);
+        if (swap !== null) {
+          writeClientFile(spec, path, swap.after);
           replaced = true;
           clientsChanged();
         }
@@ -2207,10 +2269,10 @@ export const applyClientChange = (req: ClientChangeRequest, base: string): Promi
 /** Mock of `undo_client_change`. */
 export const undoClientChange = (file: ClientFileRef): Promise<ClientChangeResult> => instance.undoClientChange(file);
 /** Mock of `plan_client_import`. */
-export const planClientImport = (file: ClientFileRef): Promise<ImportCandidate[]> => instance.planClientImport(file);
+export const planClientImport = (file: ClientFileRef): Promise<ImportPlan> => instance.planClientImport(file);
 /** Mock of `apply_client_import`. */
-export const applyClientImport = (file: ClientFileRef, replace: boolean): Promise<ImportResult> =>
-  instance.applyClientImport(file, replace);
+export const applyClientImport = (file: ClientFileRef, replace: boolean, base: string | null): Promise<ImportResult> =>
+  instance.applyClientImport(file, replace, base);
 /** Mock of `pick_project_dir` (no dialog: a fixed folder). */
 export const pickProjectDir = (): Promise<string | null> => instance.pickProjectDir();
 /** Mock of the `clients-changed` subscription. */

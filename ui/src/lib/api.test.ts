@@ -421,8 +421,28 @@ describe('client commands', () => {
     expect(invoke).toHaveBeenLastCalledWith('undo_client_change', ref);
     await planClientImport(ref);
     expect(invoke).toHaveBeenLastCalledWith('plan_client_import', ref);
-    await applyClientImport(ref, false);
-    expect(invoke).toHaveBeenLastCalledWith('apply_client_import', { ...ref, replace: false });
+    await applyClientImport(ref, false, null);
+    expect(invoke).toHaveBeenLastCalledWith('apply_client_import', { ...ref, replace: false, base: null });
+  });
+
+  it('planClientImport resolves to the candidates and the replacement', async () => {
+    const ref = { client: 'cursor', scope: 'user' as const, project: null };
+    const plan = {
+      candidates: [{ name: 'github', command: 'npx -y gh', secrets: ['GITHUB_TOKEN'], plainEnv: [], skip: null }],
+      replacement: { path: '/home/ada/.cursor/mcp.json', diff: '--- a\n+++ b\n', changed: true, creates: false, base: 'b1' },
+    };
+    invoke.mockResolvedValueOnce(plan);
+    await expect(planClientImport(ref)).resolves.toEqual(plan);
+    invoke.mockResolvedValueOnce({ candidates: [], replacement: null });
+    await expect(planClientImport(ref)).resolves.toEqual({ candidates: [], replacement: null });
+  });
+
+  it('applyClientImport passes the base of the replacement shown, and sends nothing else', async () => {
+    const ref = { client: 'cursor', scope: 'user' as const, project: null };
+    const result = { imported: ['github'], movedSecrets: [], replaced: true, path: '/p', nextStep: 'Restart.' };
+    invoke.mockResolvedValueOnce(result);
+    await expect(applyClientImport({ ...ref, ...{ extra: 1 } }, true, 'b1')).resolves.toEqual(result);
+    expect(invoke).toHaveBeenLastCalledWith('apply_client_import', { ...ref, replace: true, base: 'b1' });
   });
 
   it('pickProjectDir resolves to the folder, or null when cancelled', async () => {
@@ -437,6 +457,9 @@ describe('client commands', () => {
     invoke.mockRejectedValueOnce({ kind: 'ChangedSince', message: '/p changed since the change was prepared; review it again' });
     const err = await rejection(applyClientChange(REQ, 'old'));
     expect(err.kind).toBe('ChangedSince');
+    invoke.mockRejectedValueOnce({ kind: 'ChangedSince', message: '/p changed since the change was prepared; review it again' });
+    const stale = await rejection(applyClientImport({ client: 'cursor', scope: 'user', project: null }, true, 'old'));
+    expect(stale.kind).toBe('ChangedSince');
   });
 
   it('onClientsChanged listens to clients-changed and calls back without arguments', async () => {

@@ -313,6 +313,16 @@ export interface ImportCandidate {
   skip: string | null;
 }
 
+/** What an import would do (`plan_client_import`). */
+export interface ImportPlan {
+  candidates: ImportCandidate[];
+  /**
+   * The change to the client's file if the importable servers are replaced there by Gatehouse's entry
+   * (credentials and token masked); null when nothing can be imported.
+   */
+  replacement: ClientPlan | null;
+}
+
 export interface ImportResult {
   imported: string[];
   /** Secrets moved into the keyring, "server/KEY". */
@@ -540,19 +550,25 @@ export function undoClientChange(file: ClientFileRef): Promise<ClientChangeResul
   return call<ClientChangeResult>('undo_client_change', { client, scope, project });
 }
 
-/** The client's own servers in that file, as Gatehouse would import them (`plan_client_import`). */
-export function planClientImport(file: ClientFileRef): Promise<ImportCandidate[]> {
+/**
+ * The client's own servers in that file, as Gatehouse would import them, and
+ * the change replacing them would make to the file (`plan_client_import`).
+ */
+export function planClientImport(file: ClientFileRef): Promise<ImportPlan> {
   const { client, scope, project } = file;
-  return call<ImportCandidate[]>('plan_client_import', { client, scope, project });
+  return call<ImportPlan>('plan_client_import', { client, scope, project });
 }
 
 /**
  * Import the client's servers into Gatehouse, secrets into the keyring
- * (`apply_client_import`); with `replace`, the client's entries give way to Gatehouse's.
+ * (`apply_client_import`); with `replace`, the client's entries give way to
+ * Gatehouse's. `base` is the shown `replacement.base` when `replace` (null
+ * otherwise): if the file changed since, it rejects (kind "ChangedSince")
+ * and imports nothing: plan it again.
  */
-export function applyClientImport(file: ClientFileRef, replace: boolean): Promise<ImportResult> {
+export function applyClientImport(file: ClientFileRef, replace: boolean, base: string | null): Promise<ImportResult> {
   const { client, scope, project } = file;
-  return call<ImportResult>('apply_client_import', { client, scope, project, replace });
+  return call<ImportResult>('apply_client_import', { client, scope, project, replace, base });
 }
 
 /** The native folder picker (`pick_project_dir`); null if cancelled. */

@@ -15,7 +15,7 @@ import type {
   ExportFormat,
   ExportResult,
   GatewayInfo,
-  ImportCandidate,
+  ImportPlan,
   ImportResult,
   LogFilter,
   LogLineView,
@@ -47,6 +47,7 @@ export type {
   EntryForm,
   GatewayInfo,
   ImportCandidate,
+  ImportPlan,
   ImportResult,
   LogFilter,
   LogLineView,
@@ -89,8 +90,8 @@ export interface Backend {
   planClientChange(req: ClientChangeRequest): Promise<ClientPlan>;
   applyClientChange(req: ClientChangeRequest, base: string): Promise<ClientChangeResult>;
   undoClientChange(file: ClientFileRef): Promise<ClientChangeResult>;
-  planClientImport(file: ClientFileRef): Promise<ImportCandidate[]>;
-  applyClientImport(file: ClientFileRef, replace: boolean): Promise<ImportResult>;
+  planClientImport(file: ClientFileRef): Promise<ImportPlan>;
+  applyClientImport(file: ClientFileRef, replace: boolean, base: string | null): Promise<ImportResult>;
   pickProjectDir(): Promise<string | null>;
   onClientsChanged(cb: () => void): Promise<() => void>;
 }

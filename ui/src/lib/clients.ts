@@ -324,6 +324,12 @@ export interface ReviewNotice {
   text: string;
 }
 
+/** Shown when an apply found the file changed since its plan, over the plan made again. */
+export const CHANGED_SINCE_NOTICE: ReviewNotice = {
+  tone: 'pending',
+  text: 'The file changed since this change was prepared. Below is the change against the file as it is now; review it again.',
+};
+
 /** The review panel open in the view (one at a time), under the file it is about. */
 export type Review =
   | {
@@ -348,6 +354,8 @@ export type Review =
       ref: ClientFileRef;
       /** null while they load. */
       candidates: ImportCandidate[] | null;
+      /** The change to the file if the importable servers are replaced by Gatehouse's entry; null while it loads or when nothing can be imported. */
+      replacement: ClientPlan | null;
       replace: boolean;
       notice: ReviewNotice | null;
     };

@@ -294,6 +294,15 @@ impl ClientKind {
         })
     }
 
+    /// Whether the client rejects its file when the servers' key is gone,
+    /// so unregistering its last server leaves `"mcpServers": {}` rather
+    /// than `{}`: Cline and Roo Code validate the whole file against a
+    /// schema where `mcpServers` is required (clients.md §3.7; Roo Code's
+    /// `McpSettingsSchema`), and show an error for `{}`.
+    pub fn requires_servers_key(self) -> bool {
+        matches!(self, ClientKind::Cline | ClientKind::RooCode)
+    }
+
     /// Whether the client reads a project file.
     pub fn supports_project(self) -> bool {
         self.project_location(Path::new("/")).is_some()

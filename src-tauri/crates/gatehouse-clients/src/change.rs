@@ -251,8 +251,9 @@ impl Writer {
 }
 
 /// Replaces `path` with `content`: a temporary file in the same directory,
-/// synced, given the original's permissions (or owner-only when new and
-/// `secret`), then renamed over it. A reader sees the old file or the new
+/// synced, given the original's permissions (owner-only when `secret`:
+/// a file holding the token loses group and other access, clients.md §4.4),
+/// then renamed over it. A reader sees the old file or the new
 /// one, never half of either. Missing parent directories are created.
 fn write_atomically(path: &Path, content: &[u8], secret: bool) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -269,7 +270,7 @@ fn write_atomically(path: &Path, content: &[u8], secret: bool) -> Result<()> {
         .and_then(|()| temp.as_file().sync_all())
         .map_err(|source| Error::io(temp.path(), source))?;
     let permissions = match std::fs::metadata(path) {
-        Ok(metadata) => Some(metadata.permissions()),
+        Ok(metadata) => Some(kept_permissions(metadata.permissions(), secret)),
         Err(_) => new_file_permissions(secret),
     };
     if let Some(permissions) = permissions {
@@ -293,4 +294,21 @@ fn new_file_permissions(secret: bool) -> Option<std::fs::Permissions> {
 #[cfg(not(unix))]
 fn new_file_permissions(_secret: bool) -> Option<std::fs::Permissions> {
     None
+}
+
+/// An existing file keeps its permissions, less group and other access
+/// once it holds the token.
+#[cfg(unix)]
+fn kept_permissions(permissions: std::fs::Permissions, secret: bool) -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    if secret {
+        std::fs::Permissions::from_mode(permissions.mode() & !0o077)
+    } else {
+        permissions
+    }
+}
+
+#[cfg(not(unix))]
+fn kept_permissions(permissions: std::fs::Permissions, _secret: bool) -> std::fs::Permissions {
+    permissions
 }

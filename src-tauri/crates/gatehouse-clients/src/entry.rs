@@ -264,11 +264,65 @@ pub enum Comparison {
     Outdated(String),
 }
 
+/// The keys that say how a client reaches Gatehouse, in any client's
+/// spelling. They are Gatehouse's: a register or refresh rewrites them.
+/// Every other key of Gatehouse's entry (Cline's `autoApprove`, Zed's
+/// `enabled`, a `timeout` the user raised) is the user's and is kept.
+const TRANSPORT_KEYS: &[&str] = &[
+    "type",
+    "url",
+    "serverUrl",
+    "httpUrl",
+    "uri",
+    "headers",
+    "http_headers",
+    "command",
+    "args",
+    "env",
+    "cmd",
+    "envs",
+    "environment",
+    // Zed's older spelling of a custom stdio server.
+    "source",
+];
+
+/// The entry to write over `existing`: `wanted`, with the user's own
+/// settings from `existing` kept (its values for the non-transport keys
+/// Gatehouse also writes, and any key Gatehouse does not write). A value
+/// that an entry cannot hold (a fraction, a null) is not carried over.
+pub fn merge(existing: Option<&serde_json::Value>, wanted: Value) -> Value {
+    let (Some(serde_json::Value::Object(existing)), Value::Object(mut pairs)) =
+        (existing, wanted.clone())
+    else {
+        return wanted;
+    };
+    for (key, value) in &mut pairs {
+        if !TRANSPORT_KEYS.contains(&key.as_str())
+            && let Some(theirs) = existing.get(key.as_str()).and_then(Value::from_json)
+        {
+            *value = theirs;
+        }
+    }
+    for (key, value) in existing {
+        if TRANSPORT_KEYS.contains(&key.as_str()) || pairs.iter().any(|(k, _)| k == key) {
+            continue;
+        }
+        if let Some(value) = Value::from_json(value) {
+            pairs.push((key.clone(), value));
+        }
+    }
+    Value::Object(pairs)
+}
+
 /// Compares what a file holds with what Gatehouse would write, and says
-/// what is out of date without ever printing a token.
+/// what is out of date without ever printing a token. Only the transport
+/// keys count: the user's own settings in the entry never make it outdated.
 pub fn compare(existing: &serde_json::Value, wanted: &Value) -> Comparison {
     let wanted = wanted.to_json();
-    if *existing == wanted {
+    if TRANSPORT_KEYS
+        .iter()
+        .all(|key| existing.get(key) == wanted.get(key))
+    {
         return Comparison::Current;
     }
     let address = |value: &serde_json::Value| {

@@ -10,10 +10,11 @@ use crate::backup::Backup;
 use crate::catalog::{ClientKind, Location, Scope};
 use crate::change::{FileText, Plan, Writer};
 use crate::document::Document;
-use crate::entry::{Comparison, Form, Target, compare, entry_name, parse_entry_name};
+use crate::entry::{Comparison, Form, Target, compare, entry_name, merge, parse_entry_name};
 use crate::environment::Environment;
 use crate::error::{Error, Result};
 use crate::import::{Candidate, candidates};
+use crate::value::Value;
 
 /// Where a client stands with Gatehouse in one scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -253,14 +254,78 @@ impl Registrar {
         };
         match action {
             Action::Register => {
-                let entry = kind.dialect().render(&self.target, scope, server);
+                let existing = document.get(&table, &name).map_err(shape)?;
+                let entry = merge(
+                    existing.as_ref(),
+                    kind.dialect().render(&self.target, scope, server),
+                );
                 document.set(&table, &name, &entry).map_err(shape)?;
             }
             Action::Unregister => {
-                document.remove(&table, &name).map_err(shape)?;
+                if !document.remove(&table, &name).map_err(shape)? {
+                    return Ok(self.unchanged(&file));
+                }
+                if let Some(before) = self.before_registering(&site, &file, server) {
+                    return Ok(Plan {
+                        path: file.path.clone(),
+                        before: file.text.clone(),
+                        after: before,
+                        masked: vec![self.target.token.expose().to_owned()],
+                    });
+                }
+                if kind.requires_servers_key()
+                    && let Some((key, parents)) = table.split_last()
+                    && document.get(parents, key).map_err(shape)?.is_none()
+                {
+                    document
+                        .set(parents, key, &Value::Object(Vec::new()))
+                        .map_err(shape)?;
+                }
             }
         }
         Ok(self.plan_from(&site, &file, &document))
+    }
+
+    /// A plan that leaves the file as it is.
+    fn unchanged(&self, file: &FileText) -> Plan {
+        Plan {
+            path: file.path.clone(),
+            before: file.text.clone(),
+            after: file.text.clone(),
+            masked: vec![self.target.token.expose().to_owned()],
+        }
+    }
+
+    /// The file as it was before Gatehouse registered `server`'s entry in
+    /// it, when that was the last change to the file and the file is still
+    /// exactly what it left. Unregistering then gives the user's bytes back
+    /// (a blank file, no file at all, an empty `"mcpServers": {}`), which
+    /// removing the entry from the text cannot know to do.
+    fn before_registering(
+        &self,
+        site: &Site,
+        file: &FileText,
+        server: Option<&str>,
+    ) -> Option<Option<String>> {
+        let backup = self.writer.backups().latest(&file.path).ok()??;
+        let text = match backup.content {
+            Some(bytes) => Some(String::from_utf8(bytes).ok()?),
+            None => None,
+        };
+        let previous = FileText {
+            path: file.path.clone(),
+            text,
+        };
+        let mut document = parse(site, &previous).ok()?;
+        let table = site.location.table();
+        let name = entry_name(server);
+        if document.get(&table, &name).ok()?.is_some() {
+            return None;
+        }
+        let entry = site.kind.dialect().render(&self.target, site.scope, server);
+        document.set(&table, &name, &entry).ok()?;
+        let registered = previous.with_body(document.to_text());
+        (file.text.as_deref() == Some(registered.as_str())).then_some(previous.text)
     }
 
     fn plan_from(&self, site: &Site, file: &FileText, document: &Document) -> Plan {
@@ -349,6 +414,18 @@ impl Registrar {
             path: file.path.clone(),
             source,
         };
+        // The removed entries' credentials are masked in the diff like the token.
+        let secrets: Vec<String> =
+            candidates(kind.dialect(), document.entries(&table).map_err(shape)?)
+                .into_iter()
+                .filter(|candidate| names.contains(&candidate.name))
+                .flat_map(|candidate| {
+                    candidate
+                        .secrets
+                        .into_iter()
+                        .map(|(_, value)| value.expose().to_owned())
+                })
+                .collect();
         for name in names {
             document.remove(&table, name).map_err(shape)?;
         }
@@ -356,7 +433,9 @@ impl Registrar {
         document
             .set(&table, &entry_name(None), &entry)
             .map_err(shape)?;
-        Ok(self.plan_from(&site, &file, &document))
+        let mut plan = self.plan_from(&site, &file, &document);
+        plan.masked.extend(secrets);
+        Ok(plan)
     }
 
     /// Makes an import's replacement, leaving `secrets` (values that moved
@@ -405,11 +484,21 @@ impl Registrar {
             source,
         };
         let entries = document.entries(&table).map_err(shape)?;
-        for (name, _) in &entries {
+        let mut ours = false;
+        for (name, existing) in &entries {
             if let Some(server) = parse_entry_name(name) {
-                let entry = site.kind.dialect().render(&self.target, site.scope, server);
+                let entry = merge(
+                    Some(existing),
+                    site.kind.dialect().render(&self.target, site.scope, server),
+                );
                 document.set(&table, name, &entry).map_err(shape)?;
+                ours = true;
             }
+        }
+        // A file without Gatehouse's entries is not Gatehouse's to touch
+        // (and Continue's own file, blank, would otherwise be deleted).
+        if !ours {
+            return Ok(false);
         }
         let plan = self.plan_from(site, &file, &document);
         Ok(self.writer.apply(&plan, &[])?.is_some())

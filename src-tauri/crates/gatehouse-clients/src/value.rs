@@ -28,6 +28,25 @@ impl Value {
         Value::Array(items.into_iter().map(|s| Value::String(s.into())).collect())
     }
 
+    /// A JSON value as an entry value; `None` for what an entry cannot
+    /// hold (null, a number that is not an integer).
+    pub fn from_json(value: &serde_json::Value) -> Option<Value> {
+        Some(match value {
+            serde_json::Value::Null => return None,
+            serde_json::Value::Bool(b) => Value::Bool(*b),
+            serde_json::Value::Number(n) => Value::Integer(n.as_i64()?),
+            serde_json::Value::String(s) => Value::String(s.clone()),
+            serde_json::Value::Array(items) => {
+                Value::Array(items.iter().map(Value::from_json).collect::<Option<_>>()?)
+            }
+            serde_json::Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| Some((k.clone(), Value::from_json(v)?)))
+                    .collect::<Option<_>>()?,
+            ),
+        })
+    }
+
     /// The same tree as a `serde_json::Value`, for comparing with what a
     /// file holds (key order does not matter there).
     pub fn to_json(&self) -> serde_json::Value {

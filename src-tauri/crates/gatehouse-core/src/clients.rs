@@ -146,6 +146,23 @@ impl ImportItem {
     }
 }
 
+/// Which client file to import from, and whether to replace the imported
+/// servers there.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportRequest<'a> {
+    /// The client.
+    pub kind: ClientKind,
+    /// Its user or project file.
+    pub scope: Scope,
+    /// The project, for project scope.
+    pub project: Option<&'a Path>,
+    /// Swap the imported servers for Gatehouse's entry in the client's file.
+    pub replace: bool,
+    /// The fingerprint of the client's file when the replacement was shown;
+    /// `None` when it was not shown (the CLI).
+    pub base: Option<&'a str>,
+}
+
 /// What an import did.
 #[derive(Debug, Clone)]
 pub struct ImportReport {
@@ -198,11 +215,36 @@ pub fn preview_import(
         .collect())
 }
 
+/// The change an import with `replace` would make to the client's file
+/// (credentials masked in its diff), or `None` when nothing can be imported.
+///
+/// # Errors
+/// The client's file cannot be read or parsed.
+pub fn preview_replace(
+    registrar: &Registrar,
+    items: &[ImportItem],
+    kind: ClientKind,
+    scope: Scope,
+    project: Option<&Path>,
+) -> Result<Option<gatehouse_clients::Plan>, ImportError> {
+    let names: Vec<String> = items
+        .iter()
+        .filter(|item| item.skip.is_none())
+        .map(|item| item.candidate.name.clone())
+        .collect();
+    if names.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(registrar.plan_replace(kind, scope, project, &names)?))
+}
+
 /// Imports a client's servers: their credentials into the keyring, then the
 /// servers into `gatehouse.toml` (a running Gatehouse starts them), then,
 /// with `replace`, the client's entries for them swapped for Gatehouse's
 /// own, so the credentials leave the client's file. The backup of the
-/// client's file has them replaced by a note.
+/// client's file has them replaced by a note. With `base`, the
+/// replacement is made only if the client's file is still as it was when
+/// its diff was shown.
 ///
 /// # Errors
 /// Nothing to import, a keyring failure (nothing added), a config or client
@@ -211,11 +253,15 @@ pub fn import(
     registrar: &Registrar,
     store: &SecretStore,
     config_file: &Path,
-    kind: ClientKind,
-    scope: Scope,
-    project: Option<&Path>,
-    replace: bool,
+    request: &ImportRequest<'_>,
 ) -> Result<ImportReport, ImportError> {
+    let &ImportRequest {
+        kind,
+        scope,
+        project,
+        replace,
+        base,
+    } = request;
     let config = gatehouse_config::load(config_file)?;
     let items: Vec<ImportItem> = preview_import(registrar, &config, kind, scope, project)?
         .into_iter()
@@ -231,7 +277,13 @@ pub fn import(
         .map(|item| item.candidate.name.clone())
         .collect();
     let replacement = if replace {
-        Some(registrar.plan_replace(kind, scope, project, &names)?)
+        let plan = registrar.plan_replace(kind, scope, project, &names)?;
+        if let Some(base) = base
+            && plan.base() != base
+        {
+            return Err(gatehouse_clients::Error::ChangedSince { path: plan.path }.into());
+        }
+        Some(plan)
     } else {
         None
     };
