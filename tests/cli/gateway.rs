@@ -1004,7 +1004,11 @@ fn token_rotate_on_a_running_gatehouse_applies_at_once() {
             &new[60..]
         )
     );
-    assert!(stderr(&rotate).contains("get 401"), "{}", stderr(&rotate));
+    assert!(
+        stderr(&rotate).contains("configured by hand gets 401"),
+        "{}",
+        stderr(&rotate)
+    );
 
     assert_refused(
         &initialize(gate.addr, "/mcp", &old, &[]),
