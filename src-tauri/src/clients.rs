@@ -59,7 +59,7 @@ pub async fn run(command: &ClientCommand, paths: &Paths) -> anyhow::Result<()> {
                 status.path.display(),
                 backup.path.display()
             );
-            eprintln!("Next: {}", kind.next_step());
+            eprintln!("Next: {}", kind.next_step_in(scope));
         }
         ClientCommand::Import {
             target,
@@ -157,7 +157,7 @@ fn change(
             kind.id()
         );
     }
-    eprintln!("Next: {}", kind.next_step());
+    eprintln!("Next: {}", kind.next_step_in(scope));
     Ok(())
 }
 
@@ -216,7 +216,7 @@ fn import(
             "Replaced them in {} with Gatehouse's entry.",
             report.path.display()
         );
-        eprintln!("Next: {}", kind.next_step());
+        eprintln!("Next: {}", kind.next_step_in(scope));
     } else {
         eprintln!(
             "{} still runs them itself, with their secrets in {}. To switch it to Gatehouse, remove them there and run `gatehouse client register {}`.",

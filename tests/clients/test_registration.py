@@ -127,7 +127,9 @@ def test_the_claude_desktop_entry_runs_the_bridge_to_this_gatehouse(demo: Gateho
 
 
 def test_a_project_entry_is_the_plain_bridge_command_without_the_token(demo: Gatehouse, tmp_path: Path):
-    client(demo, "register", "claude-code", "--project", str(tmp_path))
+    done = client(demo, "register", "claude-code", "--project", str(tmp_path))
+    # A project server still needs the user's approval inside Claude Code.
+    assert "approve a project's server the first time" in done.stderr, done.stderr
     text = (tmp_path / ".mcp.json").read_text(encoding="utf-8")
     assert json.loads(text) == {
         "mcpServers": {"gatehouse": {"type": "stdio", "command": "gatehouse", "args": ["bridge"]}}

@@ -47,7 +47,7 @@ pub struct ClientPlanView {
 pub struct ClientChangeView {
     path: PathBuf,
     backup: Option<PathBuf>,
-    next_step: &'static str,
+    next_step: String,
 }
 
 /// A server an import would bring over.
@@ -78,7 +78,7 @@ pub struct ImportResultView {
     moved_secrets: Vec<String>,
     replaced: bool,
     path: PathBuf,
-    next_step: &'static str,
+    next_step: String,
 }
 
 fn registrar(state: &AppState) -> Result<Registrar, IpcError> {
@@ -181,7 +181,7 @@ pub fn apply_client_change(
     Ok(ClientChangeView {
         path: plan.path,
         backup,
-        next_step: kind.next_step(),
+        next_step: kind.next_step_in(scope),
     })
 }
 
@@ -202,7 +202,7 @@ pub fn undo_client_change(
     Ok(ClientChangeView {
         path,
         backup: Some(backup.path),
-        next_step: kind.next_step(),
+        next_step: kind.next_step_in(scope),
     })
 }
 
@@ -290,7 +290,7 @@ pub fn apply_client_import(
         moved_secrets: report.moved_secrets,
         replaced: report.replaced,
         path: report.path,
-        next_step: kind.next_step(),
+        next_step: kind.next_step_in(scope),
     })
 }
 

@@ -371,6 +371,32 @@ impl ClientKind {
         }
     }
 
+    /// What the user must do after a change to the file in `scope`: for a
+    /// project file, also the trust or approval step the client asks for
+    /// the first time (clients.md §2.8), so "one click" is not oversold.
+    pub fn next_step_in(self, scope: Scope) -> String {
+        let trust = match (self, scope) {
+            (_, Scope::User) => None,
+            (ClientKind::ClaudeCode, Scope::Project) => {
+                Some("Claude Code asks you to approve a project's server the first time it starts.")
+            }
+            (ClientKind::VsCode, Scope::Project) => {
+                Some("VS Code asks you to trust the server when it first starts.")
+            }
+            (ClientKind::Gemini, Scope::Project) => {
+                Some("Gemini CLI reads project settings only in folders you trust.")
+            }
+            (ClientKind::Codex, Scope::Project) => {
+                Some("Codex reads .codex/config.toml only in projects you trust.")
+            }
+            (_, Scope::Project) => None,
+        };
+        match trust {
+            Some(trust) => format!("{} {trust}", self.next_step()),
+            None => self.next_step().to_owned(),
+        }
+    }
+
     /// A caveat worth showing beside the client, if any.
     pub fn note(self) -> Option<&'static str> {
         match self {
