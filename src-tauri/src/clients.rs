@@ -72,8 +72,42 @@ pub async fn run(command: &ClientCommand, paths: &Paths) -> anyhow::Result<()> {
 }
 
 /// The registrar, pointing at the running Gatehouse's endpoint and token
-/// if it runs, else the configured address and the keyring's token.
+/// if it runs, else the configured address and the keyring's token (made
+/// now if there is none: the entries must carry the one Gatehouse will use).
 async fn registrar(paths: &Paths) -> anyhow::Result<Registrar> {
+    let (url, token) = match running_endpoint(paths).await? {
+        Some(running) => running,
+        None => {
+            let (token, _) = token::resolve(None).context("cannot read the endpoint's token")?;
+            (configured_url(paths)?, token)
+        }
+    };
+    clients::registrar(paths, &url, token)
+        .context("cannot find your home directory, where the clients keep their config")
+}
+
+/// The registrar for `gatehouse doctor`: like [`registrar`], but it never
+/// creates a token; `None` when there is none yet or it cannot be read.
+pub async fn registrar_for_doctor(paths: &Paths) -> Option<Registrar> {
+    let (url, token) = match running_endpoint(paths).await.ok()? {
+        Some(running) => running,
+        None => (configured_url(paths).ok()?, token::existing()?),
+    };
+    clients::registrar(paths, &url, token)
+}
+
+fn configured_url(paths: &Paths) -> anyhow::Result<String> {
+    let (config, _) = config::load_or_init(&paths.config_file)?;
+    let from_env = std::env::var("GATEHOUSE_ADDR")
+        .ok()
+        .and_then(|addr| addr.parse().ok());
+    Ok(clients::endpoint_url(gatehouse_core::configured_addr(
+        from_env, &config,
+    )))
+}
+
+/// The running Gatehouse's endpoint URL and token, if it runs.
+async fn running_endpoint(paths: &Paths) -> anyhow::Result<Option<(String, Secret)>> {
     let running = match Client::connect(&paths.runtime_dir).await {
         Ok(mut control) => {
             let token = match control.call(&Request::Token).await? {
@@ -89,20 +123,7 @@ async fn registrar(paths: &Paths) -> anyhow::Result<Registrar> {
         Err(ClientError::NotRunning { .. } | ClientError::Unsupported) => None,
         Err(err) => return Err(err.into()),
     };
-    let (url, token) = match running {
-        Some((token, url)) => (url, Secret::new(token)),
-        None => {
-            let (config, _) = config::load_or_init(&paths.config_file)?;
-            let from_env = std::env::var("GATEHOUSE_ADDR")
-                .ok()
-                .and_then(|addr| addr.parse().ok());
-            let addr = gatehouse_core::configured_addr(from_env, &config);
-            let (token, _) = token::resolve(None).context("cannot read the endpoint's token")?;
-            (clients::endpoint_url(addr), token)
-        }
-    };
-    clients::registrar(paths, &url, token)
-        .context("cannot find your home directory, where the clients keep their config")
+    Ok(running.map(|(token, url)| (url, Secret::new(token))))
 }
 
 fn resolve(target: &ClientTarget) -> anyhow::Result<(ClientKind, Scope)> {

@@ -138,11 +138,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Doctor { json }) => {
             let loaded = config::load(&paths.config_file);
             let self_exe = std::env::current_exe().context("cannot locate this executable")?;
+            let registrar = runtime()?.block_on(clients::registrar_for_doctor(&paths));
             let checks = doctor::run(&doctor::Inputs {
                 paths: &paths,
                 config: &loaded,
                 secrets: &SecretStore::default(),
                 self_exe: &self_exe,
+                clients: registrar.as_ref(),
             });
             print!("{}", report::doctor(&checks, *json));
             let failed = checks.iter().any(|c| c.severity == doctor::Severity::Fail);

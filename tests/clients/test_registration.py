@@ -94,6 +94,9 @@ def test_the_inspector_reaches_gatehouse_through_the_entry_written_for_cursor(de
     assert entry["url"] == demo.url
     assert "demo__delete_note" in inspector_tools(entry["url"], entry["headers"])
 
+    checks = {c["name"]: c for c in json.loads(demo.app("doctor", "--json", check=False).stdout)}
+    assert checks["clients"]["summary"] == "registered with Cursor", checks["clients"]
+
     listed = {c["id"]: c for c in json.loads(client(demo, "list", "--json").stdout)}
     assert listed["cursor"]["installed"] is True
     assert listed["cursor"]["user"]["state"] == "registered"
@@ -149,6 +152,11 @@ def test_an_unparseable_file_is_refused_and_left_byte_for_byte(demo: Gatehouse):
     assert done.returncode == 1
     assert str(path) in done.stderr and "line 4" in done.stderr, done.stderr
     assert "did not change it" in done.stderr
+    assert path.read_bytes() == broken
+    # `doctor` points at it too, and at nothing else about clients.
+    checks = {c["name"]: c for c in json.loads(demo.app("doctor", "--json", check=False).stdout)}
+    assert checks["client claude-desktop"]["status"] == "warn", checks
+    assert "line 4, column 3" in checks["client claude-desktop"]["summary"], checks
     assert path.read_bytes() == broken
     assert not (demo.home / "data" / "client-backups").exists() or not any(
         (demo.home / "data" / "client-backups").rglob("*.bak")

@@ -64,6 +64,9 @@ pub struct Inputs<'a> {
     pub secrets: &'a SecretStore,
     /// This executable, for `command = "gatehouse"`.
     pub self_exe: &'a Path,
+    /// The client registrar, for the clients' state; `None` when there is
+    /// no endpoint token to compare entries with.
+    pub clients: Option<&'a gatehouse_clients::Registrar>,
 }
 
 /// Runs every check.
@@ -80,12 +83,80 @@ pub fn run(inputs: &Inputs<'_>) -> Vec<Check> {
     checks.extend(gui_checks());
     if let Ok(config) = inputs.config {
         checks.push(endpoint_check(config, inputs.paths));
+        checks.extend(client_checks(inputs.clients));
         checks.extend(server_checks(
             config,
             inputs.self_exe,
             &inputs.paths.data_dir,
         ));
     }
+    checks
+}
+
+/// Where Gatehouse stands with the MCP clients installed here: a warning
+/// for each entry that is out of date and each config file that does not
+/// parse, and one line naming the clients it is registered with.
+fn client_checks(registrar: Option<&gatehouse_clients::Registrar>) -> Vec<Check> {
+    let Some(registrar) = registrar else {
+        return vec![Check::ok(
+            "clients",
+            "not checked: there is no endpoint token yet (Gatehouse makes one on its first run)"
+                .to_owned(),
+        )];
+    };
+    let mut checks = Vec::new();
+    let mut registered = Vec::new();
+    let mut attention = Vec::new();
+    let mut absent = Vec::new();
+    for client in registrar.list(None) {
+        let Some(file) = client.user.filter(|_| client.installed) else {
+            continue;
+        };
+        let name = client.kind.name();
+        let id = client.kind.id();
+        let detail = file.detail.unwrap_or_default();
+        if matches!(
+            file.state,
+            gatehouse_clients::State::Outdated | gatehouse_clients::State::Unreadable
+        ) {
+            attention.push(name);
+        }
+        match file.state {
+            gatehouse_clients::State::Registered => registered.push(name),
+            gatehouse_clients::State::Absent => absent.push(name),
+            gatehouse_clients::State::Outdated => checks.push(Check::problem(
+                &format!("client {id}"),
+                Severity::Warn,
+                format!("{name}: {detail}"),
+                &format!("run `gatehouse client register {id}`"),
+            )),
+            gatehouse_clients::State::Unreadable => checks.push(Check::problem(
+                &format!("client {id}"),
+                Severity::Warn,
+                format!(
+                    "{name} cannot use its config, {}: {detail}",
+                    file.path.display()
+                ),
+                "fix the file (Gatehouse will not write to a file it cannot parse)",
+            )),
+        }
+    }
+    let mut parts = Vec::new();
+    if !registered.is_empty() {
+        parts.push(format!("registered with {}", registered.join(", ")));
+    }
+    if !attention.is_empty() {
+        parts.push(format!("needs attention: {}", attention.join(", ")));
+    }
+    if !absent.is_empty() {
+        parts.push(format!("found but not registered: {}", absent.join(", ")));
+    }
+    let summary = if parts.is_empty() {
+        "no MCP client found on this computer".to_owned()
+    } else {
+        parts.join("; ")
+    };
+    checks.insert(0, Check::ok("clients", summary));
     checks
 }
 
@@ -325,6 +396,7 @@ mod tests {
             config: &broken,
             secrets: &secrets,
             self_exe: Path::new("/opt/gatehouse"),
+            clients: None,
         });
         let config = &checks[0];
         assert_eq!(config.severity, Severity::Fail);
@@ -348,6 +420,7 @@ mod tests {
             config: &good,
             secrets: &secrets,
             self_exe: Path::new("/opt/gatehouse"),
+            clients: None,
         });
         let demo = checks.iter().find(|c| c.name == "server demo").unwrap();
         assert_eq!(demo.summary, "`gatehouse` runs /opt/gatehouse");

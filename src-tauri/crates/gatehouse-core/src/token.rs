@@ -80,6 +80,15 @@ pub fn resolve(flag: Option<&str>) -> Result<(Secret, Source), TokenError> {
     Ok((token, Source::Keyring))
 }
 
+/// The token in use if there is one: `$GATEHOUSE_TOKEN`, else the
+/// keyring's. Unlike [`resolve`], never creates one.
+pub fn existing() -> Option<Secret> {
+    if let Ok(token) = std::env::var(ENV) {
+        return checked(&token, "$GATEHOUSE_TOKEN").ok().map(Secret::new);
+    }
+    SecretStore::default().get(ACCOUNT).ok().flatten()
+}
+
 /// Replaces the keyring's token with a new one and returns it.
 ///
 /// # Errors
