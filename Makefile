@@ -8,7 +8,7 @@ BIN := target/$(PROFILE)/gatehouse
 # Runs under a private session bus with an unlocked, throwaway keyring.
 KEYRING_SESSION := dbus-run-session -- scripts/with-keyring.sh
 
-.PHONY: run serve test setup-run setup-test ui app lint test-rust test-ui test-clients e2e clean
+.PHONY: run serve test setup-run setup-test ui app lint test-rust test-ui test-clients e2e bench clean
 
 ## Build everything and start the tray app (headless machines: `make serve`).
 run: setup-run ui
@@ -63,6 +63,14 @@ e2e: ui
 	xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" dbus-run-session -- tests/e2e/run.sh
 	@echo "Screenshots: target/e2e/*.png"
 
+## Gatehouse against the other gateways and bridges (release builds, same
+## backend, same load); rewrites docs/BENCHMARKS.md. Not part of `make test`.
+bench: setup-run ui
+	@tests/bench/setup.sh
+	cargo build --release --locked -p gatehouse -p gatehouse-loadgen
+	cargo build --release --locked -p gatehouse-approvals -p gatehouse-store --example gate_cost --example measure
+	python3 tests/bench/bench.py
+
 clean:
 	cargo clean
-	rm -rf ui/dist ui/node_modules tests/e2e/node_modules tests/peers/node_modules .tools
+	rm -rf ui/dist ui/node_modules tests/e2e/node_modules tests/peers/node_modules tests/bench/node_modules .tools
