@@ -60,6 +60,19 @@ impl Index {
         Index { servers, tools }
     }
 
+    /// Whether this index was built from `snapshot`'s running servers and
+    /// their tools.
+    fn describes(&self, snapshot: &[ServerStatus]) -> bool {
+        let mut running = snapshot
+            .iter()
+            .filter(|status| status.state == ServerState::Running);
+        self.servers.iter().all(|(server, tools)| {
+            running
+                .next()
+                .is_some_and(|status| status.name == *server && status.tools == *tools)
+        }) && running.next().is_none()
+    }
+
     /// `server`'s `tool`, if the server runs and offers it.
     pub(crate) fn tool(&self, server: &str, tool: &str) -> Option<&ToolInfo> {
         self.server_tools(server)?.iter().find(|t| t.name == tool)
@@ -147,19 +160,28 @@ impl Hub {
     /// Waits, up to `max`, until no server `scope` sees is still starting,
     /// then serves from the latest snapshot: a client that connects just
     /// after Gatehouse started (a bridge that started it) sees every tool.
+    ///
+    /// The index is brought up to date here even when nothing is starting:
+    /// the watch task may not have run since a server turned running (a busy
+    /// machine), and a server the supervisor reports as running must have
+    /// its tools listed and callable.
     pub(crate) async fn settled(&self, scope: &Scope, max: std::time::Duration) {
         let starting = |all: &Vec<ServerStatus>| {
             all.iter()
                 .any(|s| s.state == ServerState::Starting && scope.sees(&s.name))
         };
         let mut statuses = self.supervisor.subscribe();
-        if !starting(&statuses.borrow()) {
-            return;
+        if starting(&statuses.borrow()) {
+            drop(tokio::time::timeout(max, statuses.wait_for(|all| !starting(all))).await);
         }
-        drop(tokio::time::timeout(max, statuses.wait_for(|all| !starting(all))).await);
         let snapshot = statuses.borrow().clone();
-        *self.index.write().unwrap_or_else(PoisonError::into_inner) =
-            Arc::new(Index::build(&snapshot));
+        if !self.index().describes(&snapshot) {
+            let index = Index::build(&snapshot);
+            for (server, tools) in &index.servers {
+                self.approvals.observe(server, tools);
+            }
+            *self.index.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(index);
+        }
     }
 
     /// Registers a legacy session for list-change notifications.
@@ -198,6 +220,10 @@ impl Hub {
     /// Follows the supervisor until `token` is cancelled.
     pub(crate) async fn watch(self: Arc<Self>, token: CancellationToken) {
         let mut statuses = self.supervisor.subscribe();
+        // A server may have changed state between `Hub::new` and this
+        // subscription, which counts the current snapshot as seen: look at
+        // it once now, or that change would stay unseen until the next one.
+        statuses.mark_changed();
         let mut events = self.supervisor.events();
         // What listeners were last told about; the shared index may be
         // ahead of it (see `Hub::settled`).
