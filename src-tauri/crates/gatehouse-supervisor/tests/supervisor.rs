@@ -119,6 +119,13 @@ async fn shutdown_kills_the_whole_process_group_even_when_stdin_is_ignored() {
     supervisor.shutdown().await;
     assert_eq!(receiver.borrow()[0].state, ServerState::Stopped);
     assert!(!alive(pid), "server {pid} survived shutdown");
+    // The grandchild is not Gatehouse's child, so nothing waits for it: it
+    // got the group's SIGKILL, but on a busy machine it may take a moment to
+    // die after the server was reaped.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while alive(grandchild) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     assert!(
         !alive(grandchild),
         "grandchild {grandchild} survived shutdown"
