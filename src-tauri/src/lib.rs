@@ -1,5 +1,8 @@
-//! The `gatehouse` binary: parses the command line and hands each command to
-//! the core, or starts the tray app. This is the only place `anyhow` is used.
+//! The `gatehouse` command line: parses it and hands each command to the
+//! core. This binary links no GUI library, so `gatehouse serve` and the
+//! `gatehouse bridge` every client spawns stay small and start fast; with no
+//! command it hands over to the tray app, `gatehouse-app`, installed beside
+//! it (`src/app/main.rs`). Only the binaries use `anyhow`.
 //!
 //! # Layout
 //! - `cli`: the clap definitions.
@@ -9,16 +12,15 @@
 //! - `bridge`: `gatehouse bridge`: finds or starts Gatehouse, then relays stdio.
 //! - `token`: `gatehouse token show | rotate`.
 //! - `clients`: `gatehouse client list | register | unregister | undo | import`.
-//! - `app`: the Tauri shell: tray, windows, commands.
+//! - `approvals`: `gatehouse approvals`, answered over the control socket.
 
-mod app;
 mod approvals;
 mod bridge;
-mod cli;
+pub mod cli;
 mod clients;
 mod logging;
 mod report;
-mod serve;
+pub mod serve;
 mod token;
 
 use std::process::ExitCode;
@@ -32,9 +34,14 @@ use gatehouse_secrets::SecretStore;
 use crate::cli::{Cli, Command, GatewayArgs, LogFormatArg, SecretCommand, ServerCommand};
 use crate::logging::LogOptions;
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
+/// The `gatehouse` binary's `main`.
+pub fn main() -> ExitCode {
+    exit_with(run(Cli::parse()))
+}
+
+/// The exit code of `outcome`, after printing its error.
+pub fn exit_with(outcome: anyhow::Result<ExitCode>) -> ExitCode {
+    match outcome {
         Ok(code) => code,
         Err(err) => {
             eprintln!("gatehouse: {err:#}");
@@ -43,26 +50,27 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let paths = Paths::resolve(&ProjectDirsSource {
+/// Where this Gatehouse's files are, from `$GATEHOUSE_HOME` and `--config`.
+///
+/// # Errors
+/// When no config directory can be found for this user.
+pub fn paths(cli: &Cli) -> anyhow::Result<Paths> {
+    Ok(Paths::resolve(&ProjectDirsSource {
         gatehouse_home: std::env::var_os("GATEHOUSE_HOME")
             .filter(|home| !home.is_empty())
             .map(Into::into),
         config_override: cli.config.clone(),
-    })?;
+    })?)
+}
+
+/// Runs a command; with none, hands over to the tray app.
+///
+/// # Errors
+/// Whatever stopped the command, with context for the person who ran it.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let paths = paths(&cli)?;
     match &cli.command {
-        None => {
-            let (config, first_run) = config::load_or_init(&paths.config_file)?;
-            let _guard = init_logging(&cli, &config, Some(&paths))?;
-            app::run(
-                paths,
-                &config,
-                &gateway_request(&cli.gateway),
-                cli.open || first_run,
-                runtime()?,
-            )?;
-            Ok(ExitCode::SUCCESS)
-        }
+        None => launch_app(),
         Some(Command::Serve { gateway }) => {
             let (config, _) = config::load_or_init(&paths.config_file)?;
             let _guard = init_logging(&cli, &config, Some(&paths))?;
@@ -137,7 +145,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Some(Command::Doctor { json }) => {
             let loaded = config::load(&paths.config_file);
-            let self_exe = std::env::current_exe().context("cannot locate this executable")?;
+            let self_exe = gatehouse_core::supervisor::gatehouse_executable()
+                .context("cannot locate this executable")?;
             let registrar = runtime()?.block_on(clients::registrar_for_doctor(&paths));
             let checks = doctor::run(&doctor::Inputs {
                 paths: &paths,
@@ -167,7 +176,7 @@ fn stdio_logging(cli: &Cli) -> anyhow::Result<Option<tracing_appender::non_block
     })
 }
 
-fn gateway_request(args: &GatewayArgs) -> gatehouse_core::GatewayRequest {
+pub fn gateway_request(args: &GatewayArgs) -> gatehouse_core::GatewayRequest {
     gatehouse_core::GatewayRequest {
         addr: args.addr,
         allow_remote: args.allow_remote,
@@ -377,7 +386,7 @@ fn read_secret_value(key: &str) -> anyhow::Result<gatehouse_secrets::Secret> {
 
 /// Logging for the long-running modes: flag, then environment (both via
 /// clap), then the config file, then `info`.
-fn init_logging(
+pub fn init_logging(
     cli: &Cli,
     config: &Config,
     paths: Option<&Paths>,
@@ -405,10 +414,42 @@ fn log_format(cli: &Cli, config: &Config) -> LogFormat {
     }
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("gatehouse")
         .build()
         .context("cannot start the async runtime")
+}
+
+/// Replaces this process with the tray app beside it, with the same
+/// arguments, or says where it was looked for.
+fn launch_app() -> anyhow::Result<ExitCode> {
+    let app = gatehouse_core::supervisor::sibling_executable("gatehouse-app")
+        .context("cannot locate this executable")?;
+    if !app.is_file() {
+        anyhow::bail!(
+            "the tray app is not installed beside this command (looked for {}); \
+             `gatehouse serve` runs Gatehouse without it",
+            app.display()
+        );
+    }
+    let mut command = std::process::Command::new(&app);
+    command.args(std::env::args_os().skip(1));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt as _;
+        let err = command.exec();
+        Err(err).with_context(|| format!("cannot start {}", app.display()))
+    }
+    #[cfg(not(unix))]
+    {
+        let status = command
+            .status()
+            .with_context(|| format!("cannot start {}", app.display()))?;
+        Ok(status
+            .code()
+            .and_then(|code| u8::try_from(code).ok())
+            .map_or(ExitCode::FAILURE, ExitCode::from))
+    }
 }

@@ -5,6 +5,7 @@
 //! Tests that need the OS keyring expect a Secret Service, as `make test`
 //! provides (gnome-keyring inside `dbus-run-session`).
 
+mod binaries;
 mod config;
 mod control;
 mod demo;

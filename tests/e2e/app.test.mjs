@@ -11,7 +11,9 @@ import path from 'node:path';
 import { Builder, By, until } from 'selenium-webdriver';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const app = process.env.GATEHOUSE_APP ?? path.join(root, 'target/debug/gatehouse');
+const app = process.env.GATEHOUSE_APP ?? path.join(root, 'target/debug/gatehouse-app');
+// The command line, for what the tests check from outside the app.
+const gatehouse = process.env.GATEHOUSE_CLI ?? path.join(root, 'target/debug/gatehouse');
 const home = process.env.GATEHOUSE_HOME;
 const shots = path.join(root, 'target/e2e');
 mkdirSync(shots, { recursive: true });
@@ -143,7 +145,7 @@ test('settings: the endpoint address, a masked token, copy and rotate', async ()
     await driver.wait(async () => /^http:\/\/127\.0\.0\.1:\d+\/mcp$/.test((await url.getText()).trim()), 10_000,
       'the endpoint URL never showed');
     const shown = (await url.getText()).trim();
-    const cli = () => JSON.parse(execFileSync(app, ['token', 'show', '--json'], { encoding: 'utf8' }));
+    const cli = () => JSON.parse(execFileSync(gatehouse, ['token', 'show', '--json'], { encoding: 'utf8' }));
     const before = cli();
     assert.equal(before.url, shown, 'the window shows the address the endpoint listens on');
 
@@ -185,11 +187,11 @@ function callTool(endpoint, tool, args) {
 
 /** The log rows, newest first, as `gatehouse log --json` prints them. */
 function logRows() {
-  return JSON.parse(execFileSync(app, ['log', '--json'], { encoding: 'utf8' }));
+  return JSON.parse(execFileSync(gatehouse, ['log', '--json'], { encoding: 'utf8' }));
 }
 
 function pendingCalls() {
-  return JSON.parse(execFileSync(app, ['approvals', '--pending', '--json'], { encoding: 'utf8' }));
+  return JSON.parse(execFileSync(gatehouse, ['approvals', '--pending', '--json'], { encoding: 'utf8' }));
 }
 
 /** Waits for the approval dialog, switches the session to it and returns the call it shows. */
@@ -231,7 +233,7 @@ test('approvals: the dialog asks before delete_note; Deny, Allow once and Always
   try {
     await stateOf(driver, 'demo', 'running');
     const main = await driver.getWindowHandle();
-    const endpoint = JSON.parse(execFileSync(app, ['token', 'show', '--json'], { encoding: 'utf8' }));
+    const endpoint = JSON.parse(execFileSync(gatehouse, ['token', 'show', '--json'], { encoding: 'utf8' }));
 
     // Read-only and non-destructive calls never ask.
     const first = await addNote(endpoint, 'keep me');
@@ -343,7 +345,7 @@ test('clients: the Clients view shows each client, registers Cursor after showin
 
     await cursor.findElement(By.css('[data-scope="user"] [data-action="register"]')).click();
     const confirm = await driver.wait(until.elementLocated(By.css('[data-client="cursor"] .action-confirm')), 10_000);
-    const { token, url } = JSON.parse(execFileSync(app, ['token', 'show', '--json'], { encoding: 'utf8' }));
+    const { token, url } = JSON.parse(execFileSync(gatehouse, ['token', 'show', '--json'], { encoding: 'utf8' }));
     const diff = await driver.executeScript(
       "return [...document.querySelectorAll('[data-client=\"cursor\"] .line')].map((l) => l.textContent).join('\\n')");
     assert.match(diff, /\+\s+"gatehouse": \{/);

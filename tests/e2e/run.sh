@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the WebDriver end-to-end tests. Expects to be started by `make e2e`,
-# i.e. under `xvfb-run -a dbus-run-session --`, with target/debug/gatehouse built.
+# i.e. under `xvfb-run -a dbus-run-session --`, with target/debug/gatehouse and gatehouse-app built.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)

@@ -3,7 +3,8 @@
 WebDriver cannot show this part: WebKitWebDriver kills the app once its last
 window closes. Here the window gets the same WM_DELETE_WINDOW message a
 window manager sends when the close button is clicked, and a second launch
-is a real second `gatehouse` process.
+is a real second `gatehouse` process. The app is started as a person starts
+it, as `gatehouse`, which hands over to `gatehouse-app`.
 
 Run by `make e2e` under `xvfb-run` and `dbus-run-session`.
 """

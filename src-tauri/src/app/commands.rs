@@ -3,15 +3,15 @@
 
 use tauri::State;
 
-use crate::app::AppState;
+use crate::AppState;
 use gatehouse_core::approvals::{Answer, DecidedBy, PendingCall};
 use gatehouse_core::config::Rule;
 
-use crate::app::dto::{
+use crate::dto::{
     self, AppInfo, ApprovalSettingsView, ExportView, GatewayInfoView, LogFilterView, LogLineView,
     LogRowView, ServerView, VerifyView,
 };
-use crate::app::error::IpcError;
+use crate::error::IpcError;
 
 /// Every configured server and its live state.
 #[tauri::command]
@@ -107,7 +107,7 @@ pub fn answer_approval(
         .map_err(|err| IpcError::NotPending(err.to_string()))?;
     if answer == Answer::AllowAlways {
         // The tool's policy changed: the Servers view shows it.
-        crate::app::announce_servers(&app);
+        crate::announce_servers(&app);
     }
     Ok(())
 }
@@ -206,7 +206,7 @@ pub fn set_tool_policy(
     rule: Option<Rule>,
 ) -> Result<(), IpcError> {
     state.core.set_tool_rule(&server, &tool, rule)?;
-    crate::app::announce_servers(&app);
+    crate::announce_servers(&app);
     Ok(())
 }
 

@@ -1,4 +1,6 @@
-//! The tray app: a thin Tauri shell over [`gatehouse_core::Core`].
+//! `gatehouse-app`, the tray app: a thin Tauri shell over
+//! [`gatehouse_core::Core`]. `gatehouse` with no command starts it; given a
+//! command it does what `gatehouse` does.
 //!
 //! The core runs on Gatehouse's own Tokio runtime, shared with Tauri. The
 //! tray icon lives for the whole process; the main window is created when
@@ -20,12 +22,38 @@ mod error;
 mod tray;
 mod window;
 
+use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
+use clap::Parser as _;
+use gatehouse_cli::cli::Cli;
 use gatehouse_core::Core;
 use gatehouse_core::config::{Config, Paths};
 use tauri::{Emitter, Manager, RunEvent};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if cli.command.is_some() {
+        return gatehouse_cli::exit_with(gatehouse_cli::run(cli));
+    }
+    gatehouse_cli::exit_with(launch(&cli))
+}
+
+/// Loads the config (writing the default one on first run) and runs the app.
+fn launch(cli: &Cli) -> anyhow::Result<ExitCode> {
+    let paths = gatehouse_cli::paths(cli)?;
+    let (config, first_run) = gatehouse_core::config::load_or_init(&paths.config_file)?;
+    let _guard = gatehouse_cli::init_logging(cli, &config, Some(&paths))?;
+    run(
+        paths,
+        &config,
+        &gatehouse_cli::gateway_request(&cli.gateway),
+        cli.open || first_run,
+        gatehouse_cli::runtime()?,
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
 
 /// What commands can reach: the running core.
 pub struct AppState {
@@ -42,7 +70,7 @@ const DIALOG_CLOSE_DELAY: std::time::Duration = std::time::Duration::from_millis
 const ACTIVITY_CHANGED: &str = "activity-changed";
 
 /// Starts the core and the tray app; returns when the person quits.
-pub fn run(
+fn run(
     paths: Paths,
     config: &Config,
     gateway: &gatehouse_core::GatewayRequest,
@@ -53,7 +81,7 @@ pub fn run(
     tauri::async_runtime::set(runtime.handle().clone());
     // The core spawns its tasks from `setup`, on the main thread.
     let _entered = runtime.enter();
-    let signals = crate::serve::ShutdownSignals::install()?;
+    let signals = gatehouse_cli::serve::ShutdownSignals::install()?;
     // Filled in `setup`, which runs only in the first instance: a second
     // launch is ended by the single-instance plugin before that, and so never
     // starts servers of its own.
@@ -228,7 +256,7 @@ fn watch_log(handle: tauri::AppHandle) {
 }
 
 /// Quit cleanly on Ctrl-C / SIGTERM, as when Quit is chosen in the menu.
-fn stop_on_signal(handle: tauri::AppHandle, mut signals: crate::serve::ShutdownSignals) {
+fn stop_on_signal(handle: tauri::AppHandle, mut signals: gatehouse_cli::serve::ShutdownSignals) {
     tauri::async_runtime::spawn(async move {
         signals.recv().await;
         tracing::info!("signal received: quitting");

@@ -9,7 +9,7 @@ use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::TrayIconBuilder;
 use tauri::{AppHandle, Wry};
 
-use crate::app::window;
+use crate::window;
 
 const TRAY_ID: &str = "gatehouse";
 /// Servers listed in the menu before it says "and N more".

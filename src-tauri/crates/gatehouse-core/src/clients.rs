@@ -52,7 +52,7 @@ pub enum ImportError {
 /// (`$GATEHOUSE_HOME`, or `--config` when the config file is not the
 /// default one).
 pub fn bridge_command(paths: &Paths) -> BridgeCommand {
-    let program = std::env::current_exe()
+    let program = gatehouse_supervisor::gatehouse_executable()
         .and_then(std::fs::canonicalize)
         .unwrap_or_else(|_| PathBuf::from("gatehouse"));
     let home = std::env::var_os("GATEHOUSE_HOME").filter(|home| !home.is_empty());

@@ -14,6 +14,33 @@ use crate::secrets::SecretLookup;
 /// The command name that always means "this Gatehouse executable".
 pub const SELF_COMMAND: &str = "gatehouse";
 
+/// The executable called `name` in this executable's directory (`name.exe`
+/// on Windows); it may not exist.
+///
+/// # Errors
+/// When this executable cannot be located.
+pub fn sibling_executable(name: &str) -> std::io::Result<PathBuf> {
+    let this = std::env::current_exe()?;
+    let dir = this.parent().unwrap_or(Path::new("."));
+    Ok(dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX)))
+}
+
+/// The `gatehouse` command line executable: this one, or the one beside the
+/// tray app (`gatehouse-app`), which has the same commands but links the GUI
+/// libraries, so what it spawns (the demo server, client bridges) should not
+/// be it.
+///
+/// # Errors
+/// When this executable cannot be located.
+pub fn gatehouse_executable() -> std::io::Result<PathBuf> {
+    let cli = sibling_executable(SELF_COMMAND)?;
+    if cli.is_file() {
+        Ok(cli)
+    } else {
+        std::env::current_exe()
+    }
+}
+
 /// Environment variables a child inherits from Gatehouse. Everything else —
 /// Gatehouse's own token, unrelated credentials in the user's shell — is left
 /// out; a server gets only these, its configured `env`, and its own secrets.
@@ -116,7 +143,7 @@ impl LaunchContext {
             .filter_map(|name| std::env::var_os(name).map(|value| (OsString::from(name), value)))
             .collect();
         Ok(LaunchContext {
-            self_exe: std::env::current_exe()?,
+            self_exe: gatehouse_executable()?,
             search_path: crate::search_path::search_path(std::env::var_os("PATH")).0,
             base_env,
             default_cwd: default_cwd.to_owned(),

@@ -38,7 +38,7 @@ mod stdout_filter;
 mod supervisor;
 
 pub use crate::connection::{CallError, Connection, ProgressSender, ServerEvent, ServerEventKind};
-pub use crate::launch::{LaunchContext, resolve_command};
+pub use crate::launch::{LaunchContext, gatehouse_executable, resolve_command, sibling_executable};
 pub use crate::logs::{LogLine, LogStream};
 pub use crate::search_path::search_path;
 pub use crate::secrets::{Scrubber, SecretLookup};

@@ -1,0 +1,94 @@
+//! The two executables: `gatehouse`, the command line every client's bridge
+//! and `gatehouse serve` run as, which must stay free of the GUI libraries,
+//! and `gatehouse-app`, the tray app it hands over to.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::util::{Sandbox, binary, stderr, stdout};
+
+fn app_binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_gatehouse-app"))
+}
+
+/// The shared libraries `binary` asks the dynamic linker for.
+#[cfg(target_os = "linux")]
+fn needed_libraries(binary: &Path) -> Vec<String> {
+    let output = Command::new("readelf")
+        .arg("--dynamic")
+        .arg(binary)
+        .output()
+        .expect("run readelf (binutils)");
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output)
+        .lines()
+        .filter(|line| line.contains("(NEEDED)"))
+        .filter_map(|line| Some(line.split_once('[')?.1.trim_end_matches(']').to_owned()))
+        .collect()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_command_line_links_no_gui_library() {
+    let gui = |library: &String| {
+        [
+            "gtk",
+            "gdk",
+            "webkit",
+            "javascriptcore",
+            "soup",
+            "appindicator",
+        ]
+        .iter()
+        .any(|name| library.contains(name))
+    };
+    let app = needed_libraries(app_binary());
+    assert!(app.iter().any(gui), "the tray app links no GUI? {app:?}");
+    let cli = needed_libraries(binary());
+    assert!(!cli.is_empty(), "no NEEDED entries read from {cli:?}");
+    assert!(!cli.iter().any(gui), "gatehouse links {cli:?}");
+}
+
+#[test]
+fn without_the_tray_app_beside_it_gatehouse_says_where_it_looked() {
+    let alone = tempfile::tempdir().unwrap();
+    let copy = alone
+        .path()
+        .join(format!("gatehouse{}", std::env::consts::EXE_SUFFIX));
+    std::fs::copy(binary(), &copy).unwrap();
+    let output = Command::new(&copy).output().unwrap();
+    assert!(!output.status.success());
+    let message = stderr(&output);
+    let expected = alone
+        .path()
+        .join(format!("gatehouse-app{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        message.contains(&expected.display().to_string()) && message.contains("gatehouse serve"),
+        "{message}"
+    );
+}
+
+#[test]
+fn the_tray_app_writes_bridge_entries_that_run_the_command_line() {
+    let sandbox = Sandbox::new();
+    let command = sandbox.command(&["client", "register", "claude-desktop", "--dry-run"]);
+    // The same command, run by the tray app's executable.
+    let mut app = Command::new(app_binary());
+    app.args(command.get_args());
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => app.env(key, value),
+            None => app.env_remove(key),
+        };
+    }
+    app.env("GATEHOUSE_TOKEN", "0123456789abcdef0123456789abcdef");
+    let output = app.output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let cli = std::fs::canonicalize(binary()).unwrap();
+    let diff = stdout(&output);
+    assert!(
+        diff.contains(&format!("\"command\": {}", serde_json::json!(cli))),
+        "{diff}"
+    );
+    assert!(!diff.contains("gatehouse-app"), "{diff}");
+}
