@@ -39,22 +39,18 @@ impl Scope {
 /// The running servers' tools, as of the latest snapshot.
 #[derive(Debug, Default)]
 pub(crate) struct Index {
-    /// Running servers in config order, with their tools. Each tool is
-    /// shared with the calls made to it (see [`gatehouse_approvals::Call`]).
-    pub(crate) servers: Vec<(String, Vec<Arc<ToolInfo>>)>,
+    /// Running servers in config order, with their tools.
+    pub(crate) servers: Vec<(String, Vec<ToolInfo>)>,
     /// `/mcp` names of every tool.
     pub(crate) tools: Catalog,
 }
 
 impl Index {
     fn build(snapshot: &[ServerStatus]) -> Index {
-        let servers: Vec<(String, Vec<Arc<ToolInfo>>)> = snapshot
+        let servers: Vec<(String, Vec<ToolInfo>)> = snapshot
             .iter()
             .filter(|status| status.state == ServerState::Running)
-            .map(|status| {
-                let tools = status.tools.iter().cloned().map(Arc::new).collect();
-                (status.name.clone(), tools)
-            })
+            .map(|status| (status.name.clone(), status.tools.clone()))
             .collect();
         let tools = Catalog::build(servers.iter().flat_map(|(server, tools)| {
             tools
@@ -71,21 +67,19 @@ impl Index {
             .iter()
             .filter(|status| status.state == ServerState::Running);
         self.servers.iter().all(|(server, tools)| {
-            running.next().is_some_and(|status| {
-                status.name == *server
-                    && status.tools.len() == tools.len()
-                    && status.tools.iter().zip(tools).all(|(a, b)| *a == **b)
-            })
+            running
+                .next()
+                .is_some_and(|status| status.name == *server && status.tools == *tools)
         }) && running.next().is_none()
     }
 
     /// `server`'s `tool`, if the server runs and offers it.
-    pub(crate) fn tool(&self, server: &str, tool: &str) -> Option<&Arc<ToolInfo>> {
+    pub(crate) fn tool(&self, server: &str, tool: &str) -> Option<&ToolInfo> {
         self.server_tools(server)?.iter().find(|t| t.name == tool)
     }
 
     /// The tools of `server`, if it runs.
-    pub(crate) fn server_tools(&self, server: &str) -> Option<&[Arc<ToolInfo>]> {
+    pub(crate) fn server_tools(&self, server: &str) -> Option<&[ToolInfo]> {
         self.servers
             .iter()
             .find(|(name, _)| name == server)

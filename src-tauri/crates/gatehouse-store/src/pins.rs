@@ -175,7 +175,7 @@ pub fn definition_hash(definition: &Value) -> String {
 }
 
 fn hash_text(canonical: &str) -> String {
-    crate::chain::hex_digest(&Sha256::digest(canonical.as_bytes()).into())
+    hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
 /// A stored definition; text that is not JSON (a hand edit) is shown as is
