@@ -33,26 +33,11 @@ use gatehouse_core::config::{Config, Paths};
 use tauri::{Emitter, Manager, RunEvent};
 
 fn main() -> ExitCode {
-    skip_gdk_gl_probe();
     let cli = Cli::parse();
     if cli.command.is_some() {
         return gatehouse_cli::exit_with(gatehouse_cli::run(cli));
     }
     gatehouse_cli::exit_with(launch(&cli))
-}
-
-/// GTK 3 on X11 probes GLX when it opens the display, to pick visuals for
-/// GL drawing, and so loads the GL driver into the tray process: Mesa's
-/// pulls in LLVM, ~50 MB resident for a process that mostly shows an icon.
-/// Nothing here draws with GDK's GL; WebKit renders with its own EGL
-/// context. A `GDK_GL` the person set wins.
-#[allow(unsafe_code)]
-fn skip_gdk_gl_probe() {
-    if cfg!(target_os = "linux") && std::env::var_os("GDK_GL").is_none() {
-        // SAFETY: the first thing `main` does, before any thread exists, so
-        // nothing can read the environment while it changes.
-        unsafe { std::env::set_var("GDK_GL", "disable") };
-    }
 }
 
 /// Loads the config (writing the default one on first run) and runs the app.
