@@ -25,15 +25,21 @@ async function launch(args) {
     browserName: 'wry',
     'tauri:options': { application: app, args: ['--open', ...args] },
   };
+  // A previous instance still quitting would take this launch for a second
+  // instance and end it.
+  await waitForExit();
   return new Builder().usingServer('http://127.0.0.1:4444/').withCapabilities(capabilities).build();
 }
 
 /** Waits until no Gatehouse app process is left, so the next launch is a first instance. */
 async function waitForExit() {
-  for (let i = 0; i < 100; i++) {
+  // Any process running the app, whatever its arguments; not the CLI, whose
+  // path differs.
+  const running = `^${app.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( |$)`;
+  for (let i = 0; i < 300; i++) {
     let out = '';
     try {
-      out = execFileSync('pgrep', ['-f', `${app} --open`], { encoding: 'utf8' });
+      out = execFileSync('pgrep', ['-f', running], { encoding: 'utf8' });
     } catch {
       return; // pgrep exits 1 when nothing matches
     }
