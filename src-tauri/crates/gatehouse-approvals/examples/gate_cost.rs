@@ -9,6 +9,7 @@
 //!   call going on (the person's think time excluded).
 //! - The writer's sustained rate: rows per second reaching the SQLite file.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gatehouse_approvals::{Answer, Approvals, Call, DecidedBy, Gate, Outcome};
@@ -40,7 +41,8 @@ fn tool(name: &str, annotations: Value) -> ToolInfo {
     }
 }
 
-fn call(tool: &ToolInfo, i: usize) -> Call {
+/// A call as the gateway makes it: every call to a tool shares its `Arc`.
+fn call(tool: &Arc<ToolInfo>, i: usize) -> Call {
     let arguments = json!({"path": format!("/home/user/notes/{i}.md"), "limit": 100});
     Call {
         server: "filesystem".into(),
@@ -72,8 +74,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("gatehouse.db");
     let approvals = Approvals::new(Store::open(&path)?, ApprovalSettings::default())?;
-    let read = tool("read_file", json!({"readOnlyHint": true}));
-    let write = tool("write_file", json!({"destructiveHint": true}));
+    let read = Arc::new(tool("read_file", json!({"readOnlyHint": true})));
+    let write = Arc::new(tool("write_file", json!({"destructiveHint": true})));
     let never = CancellationToken::new();
 
     // Allow path.

@@ -8,6 +8,7 @@
 //! answer through [`Approvals::answer`]. A call that waits longer than the
 //! timeout is denied; a call its client cancels leaves the queue.
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -26,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::diff::{Change, changes};
 use crate::policy::{PinState, Verdict, default_verdict, evaluate};
-use crate::recorder::Recorder;
+use crate::recorder::{InFlight, Recorder};
 use crate::scrub::scrub_arguments;
 
 /// A person's answer to a waiting call.
@@ -123,8 +124,10 @@ pub struct NotPending(pub u64);
 pub struct Call {
     /// The server's name.
     pub server: String,
-    /// The tool, as the server currently defines it.
-    pub tool: ToolInfo,
+    /// The tool, as the server currently defines it. Shared: the gateway
+    /// passes the same `Arc` for every call until the tool list changes, and
+    /// the pin check remembers the hash of the definition behind it.
+    pub tool: Arc<ToolInfo>,
     /// The arguments as the client sent them.
     pub arguments: Option<Map<String, Value>>,
     /// The client, `name/version` (or "unknown client").
@@ -161,6 +164,12 @@ struct CachedPin {
     hash: String,
     definition: Value,
     always_allow: bool,
+    /// The tool a call was last checked against, and whether its definition
+    /// hashes to `hash`: hashing the canonical definition on every call was
+    /// a measurable part of a call's cost, and the gateway hands in the same
+    /// `Arc` until the server's tool list changes. Holding the `Arc` keeps
+    /// its address from being reused by another definition.
+    checked: Option<(Arc<ToolInfo>, bool)>,
 }
 
 #[derive(Default)]
@@ -208,6 +217,7 @@ impl Approvals {
                     hash: pin.definition_hash,
                     definition: pin.definition,
                     always_allow: pin.always_allow,
+                    checked: None,
                 },
             );
         }
@@ -247,10 +257,11 @@ impl Approvals {
 
     /// Pins the tools of `server` seen for the first time. A changed
     /// definition is left for the next call to ask about.
-    pub fn observe(&self, server: &str, tools: &[ToolInfo]) {
+    pub fn observe<T: Borrow<ToolInfo>>(&self, server: &str, tools: &[T]) {
         let mut pins = self.inner.pins();
         let known = pins.entry(server.to_owned()).or_default();
         for tool in tools {
+            let tool = tool.borrow();
             if !known.contains_key(&tool.name) {
                 known.insert(tool.name.clone(), self.inner.new_pin(server, tool));
             }
@@ -590,7 +601,9 @@ impl Drop for Withdraw {
 /// cancelled.
 pub struct Ticket {
     inner: Arc<Inner>,
-    draft: Option<Draft>,
+    /// The row's draft, and this call's place in the count of calls whose
+    /// rows are still to come; both end when the row is written.
+    draft: Option<(Draft, InFlight)>,
     decided_by: DecidedBy,
     wait_ms: i64,
     running: Instant,
@@ -616,7 +629,7 @@ impl Ticket {
     ) -> Ticket {
         Ticket {
             inner: inner.clone(),
-            draft: Some(draft),
+            draft: Some((draft, inner.recorder.in_flight())),
             decided_by,
             wait_ms: elapsed_ms(started),
             running: Instant::now(),
@@ -637,16 +650,19 @@ impl Ticket {
     }
 
     fn write(&mut self, outcome: Outcome, detail: Option<String>) {
-        if let Some(draft) = self.draft.take() {
+        if let Some((draft, in_flight)) = self.draft.take() {
             let duration = elapsed_ms(self.running);
-            self.inner.recorder.append(draft.into_record(
-                Decision::Allowed,
-                self.decided_by,
-                self.wait_ms,
-                outcome,
-                detail,
-                duration,
-            ));
+            self.inner.recorder.append_finished(
+                in_flight,
+                draft.into_record(
+                    Decision::Allowed,
+                    self.decided_by,
+                    self.wait_ms,
+                    outcome,
+                    detail,
+                    duration,
+                ),
+            );
         }
     }
 }
@@ -683,37 +699,39 @@ impl Inner {
             hash: definition_hash(&tool.definition),
             definition: tool.definition.clone(),
             always_allow: false,
+            checked: None,
         }
     }
 
     /// The pin state of the definition a call is made against, and the
     /// previously accepted definition when it changed. A tool seen for the
     /// first time is pinned now.
-    fn check_pin(&self, server: &str, tool: &ToolInfo) -> (PinState, Option<Value>) {
-        let hash = definition_hash(&tool.definition);
+    fn check_pin(&self, server: &str, tool: &Arc<ToolInfo>) -> (PinState, Option<Value>) {
         let mut pins = self.pins();
-        let known = pins.entry(server.to_owned()).or_default();
-        match known.get(&tool.name) {
-            None => {
-                let pin = self.new_pin(server, tool);
-                known.insert(tool.name.clone(), pin);
-                (PinState::default(), None)
+        let pin = match pins.get_mut(server) {
+            Some(known) => known.get_mut(&tool.name),
+            None => None,
+        };
+        let Some(pin) = pin else {
+            let pin = self.new_pin(server, tool);
+            pins.entry(server.to_owned())
+                .or_default()
+                .insert(tool.name.clone(), pin);
+            return (PinState::default(), None);
+        };
+        let same = match &pin.checked {
+            Some((checked, same)) if Arc::ptr_eq(checked, tool) => *same,
+            _ => {
+                let same = definition_hash(&tool.definition) == pin.hash;
+                pin.checked = Some((tool.clone(), same));
+                same
             }
-            Some(pin) if pin.hash == hash => (
-                PinState {
-                    changed: false,
-                    always_allow: pin.always_allow,
-                },
-                None,
-            ),
-            Some(pin) => (
-                PinState {
-                    changed: true,
-                    always_allow: pin.always_allow,
-                },
-                Some(pin.definition.clone()),
-            ),
-        }
+        };
+        let state = PinState {
+            changed: !same,
+            always_allow: pin.always_allow,
+        };
+        (state, (!same).then(|| pin.definition.clone()))
     }
 
     fn accept_pin(&self, server: &str, tool: &str, definition: Value, always_allow: bool) {
@@ -725,6 +743,7 @@ impl Inner {
                 hash: definition_hash(&definition),
                 definition,
                 always_allow,
+                checked: None,
             },
         );
     }

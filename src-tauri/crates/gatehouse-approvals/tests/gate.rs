@@ -37,7 +37,7 @@ fn call(tool: ToolInfo, arguments: Value) -> Call {
     let arguments: Map<String, Value> = serde_json::from_value(arguments).unwrap();
     Call {
         server: "demo".into(),
-        tool,
+        tool: tool.into(),
         arguments: Some(arguments),
         client: "test-client/1.0".into(),
         scrubber: Scrubber::new(["s3cr3t-value".to_owned()]),

@@ -11,10 +11,11 @@
 //! mapped back, and `/mcp` list cursors are ours: they name the server a
 //! page came from and that server's own cursor.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use gatehouse_approvals::{Call, Gate, Outcome};
-use gatehouse_supervisor::CallError;
+use gatehouse_supervisor::{CallError, RawJson, ResultForm};
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientRequest,
     ContentBlock, ErrorData, GetPromptRequest, GetPromptRequestParams, GetPromptResponse,
@@ -26,11 +27,13 @@ use rmcp::model::{
     SubscriptionFilter,
 };
 use rmcp::service::{NotificationContext, RequestContext, RoleServer, SubscriptionContext};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use tracing::Instrument;
 
 use crate::hub::{Hub, Scope};
 use crate::names::{Catalog, exposed_name};
+use crate::splice::object_text;
 
 /// One session's handler; rmcp makes one per session (or per stateless
 /// request).
@@ -62,9 +65,7 @@ impl Handler {
         context: &RequestContext<RoleServer>,
         cacheable: Cacheable,
     ) -> rmcp::model::MetaObject {
-        let modern = context
-            .protocol_version()
-            .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str());
+        let modern = is_modern(context);
         if let Some(object) = raw.as_object_mut() {
             if modern {
                 object
@@ -80,17 +81,34 @@ impl Handler {
                 object.remove("resultType");
             }
         }
-        self.hub.stash.put(raw)
+        self.hub.stash.put(raw.to_string())
+    }
+
+    /// [`Handler::stash`] for a result kept as the JSON text the server sent
+    /// (a tool call's): only its own fields are parsed, each value stays
+    /// text. Its fields come out in name order, as a parsed result's do.
+    fn stash_text(
+        &self,
+        text: &str,
+        fields: Option<&BTreeMap<String, &RawValue>>,
+        context: &RequestContext<RoleServer>,
+    ) -> rmcp::model::MetaObject {
+        let text = match fields {
+            Some(fields) => result_text(fields, is_modern(context)),
+            // Not an object: nothing to adjust.
+            None => text.to_owned(),
+        };
+        self.hub.stash.put(text)
     }
 
     /// Forwards `request` to `server`, relaying progress to the client
     /// under its own token and cancelling when the client does.
-    async fn forward(
+    async fn forward<T: ResultForm>(
         &self,
         server: &str,
         request: ClientRequest,
         context: &RequestContext<RoleServer>,
-    ) -> Result<Value, CallError> {
+    ) -> Result<T, CallError> {
         let connection = self
             .hub
             .supervisor
@@ -188,7 +206,7 @@ impl Handler {
         let mut items = Vec::new();
         while let Some(server) = servers.get(position) {
             let resuming = child_cursor.is_some();
-            let result = match self
+            let result: Value = match self
                 .forward(server, make(child_cursor.take()), context)
                 .await
             {
@@ -329,13 +347,45 @@ fn client_name(context: &RequestContext<RoleServer>) -> String {
     }
 }
 
-/// The text of a result the server marked `isError`, for the log.
-fn tool_error_text(raw: &Value) -> Option<String> {
-    if raw.get("isError").and_then(Value::as_bool) != Some(true) {
+/// A result's text from its own `fields` (values as JSON text), shaped
+/// like [`Handler::stash`] shapes a parsed result for the client's era:
+/// `resultType` added from 2026-07-28 on, a `"complete"` one removed
+/// before.
+fn result_text(fields: &BTreeMap<String, &RawValue>, modern: bool) -> String {
+    let mut fields: BTreeMap<&str, &str> = fields
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.get()))
+        .collect();
+    if modern {
+        fields.entry("resultType").or_insert(r#""complete""#);
+    } else if fields
+        .get("resultType")
+        .is_some_and(|value| serde_json::from_str::<&str>(value).ok() == Some("complete"))
+    {
+        fields.remove("resultType");
+    }
+    object_text(fields)
+}
+
+/// Whether the client speaks 2026-07-28 or later.
+fn is_modern(context: &RequestContext<RoleServer>) -> bool {
+    context
+        .protocol_version()
+        .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str())
+}
+
+/// The text of a result the server marked `isError`, for the log; `fields`
+/// are the result's own, their values JSON text.
+fn tool_error_text(fields: &BTreeMap<String, &RawValue>) -> Option<String> {
+    let flag: Value = serde_json::from_str(fields.get("isError")?.get()).ok()?;
+    if flag.as_bool() != Some(true) {
         return None;
     }
-    let text = raw
+    let content: Option<Value> = fields
         .get("content")
+        .and_then(|content| serde_json::from_str(content.get()).ok());
+    let text = content
+        .as_ref()
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
@@ -475,8 +525,12 @@ impl rmcp::ServerHandler for Handler {
                 None,
             ));
         };
+        // At debug level only: an enabled span costs every call its
+        // creation, its formatted fields and an enter and exit per poll, and
+        // at info level nothing on the way logs but the approval queue, whose
+        // lines name the server and tool themselves.
         let span =
-            tracing::info_span!("call", server = %server, tool = %tool, request = %context.id);
+            tracing::debug_span!("call", server = %server, tool = %tool, request = %context.id);
         let mut params = request;
         params.name = tool.clone().into();
         params.meta = forwarded_meta(params.meta);
@@ -508,17 +562,21 @@ impl rmcp::ServerHandler for Handler {
             Gate::Refuse(sentence) => return Ok(CallToolResponse::Complete(tool_error(sentence))),
         };
         let forwarded = ClientRequest::CallToolRequest(CallToolRequest::new(params));
+        // Kept as the server's text: a result passes through without being
+        // parsed into a `Value` and serialized back.
         let forwarded = self
-            .forward(&server, forwarded, &context)
+            .forward::<RawJson>(&server, forwarded, &context)
             .instrument(span)
             .await;
         let result = match forwarded {
-            Ok(raw) => {
-                match tool_error_text(&raw) {
+            Ok(RawJson(raw)) => {
+                // The result's own fields (`None`: not an object).
+                let fields: Option<BTreeMap<String, &RawValue>> = serde_json::from_str(&raw).ok();
+                match fields.as_ref().and_then(tool_error_text) {
                     Some(text) => ticket.finish(Outcome::Error, Some(&text)),
                     None => ticket.finish(Outcome::Ok, None),
                 }
-                let meta = self.stash(raw, &context, Cacheable::No);
+                let meta = self.stash_text(&raw, fields.as_ref(), &context);
                 let mut shell = CallToolResult::default();
                 shell.meta = Some(meta);
                 shell
@@ -745,7 +803,7 @@ impl Handler {
                 let request = ClientRequest::ListPromptsRequest(ListPromptsRequest::with_param(
                     PaginatedRequestParams::default().with_cursor(cursor.take()),
                 ));
-                let Ok(result) = self.forward(&server, request, context).await else {
+                let Ok(result) = self.forward::<Value>(&server, request, context).await else {
                     break;
                 };
                 for prompt in result
@@ -805,6 +863,35 @@ mod tests {
         for bad in ["", "gh1", "gh1zz", "abc", "gh17b"] {
             assert_eq!(decode_cursor(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_raw_result_keeps_its_values_verbatim_and_gets_the_eras_result_type() {
+        let raw = r#"{"isError":true,"content":[{"type":"text","text":"no \u00e9"},{"text":"x","type":"text"}],"structuredContent":{"b":1.50,"a":null},"resultType":"complete"}"#;
+        let fields: BTreeMap<String, &RawValue> = serde_json::from_str(raw).unwrap();
+        let legacy = result_text(&fields, false);
+        assert_eq!(
+            legacy,
+            r#"{"content":[{"type":"text","text":"no \u00e9"},{"text":"x","type":"text"}],"isError":true,"structuredContent":{"b":1.50,"a":null}}"#
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&result_text(&fields, true)).unwrap(),
+            serde_json::from_str::<Value>(raw).unwrap()
+        );
+        let plain: BTreeMap<String, &RawValue> = serde_json::from_str(r#"{"content":[]}"#).unwrap();
+        assert_eq!(
+            result_text(&plain, true),
+            r#"{"content":[],"resultType":"complete"}"#
+        );
+        assert_eq!(result_text(&plain, false), r#"{"content":[]}"#);
+        let pending: BTreeMap<String, &RawValue> =
+            serde_json::from_str(r#"{"resultType":"input_required"}"#).unwrap();
+        assert_eq!(
+            result_text(&pending, false),
+            r#"{"resultType":"input_required"}"#
+        );
+        assert_eq!(tool_error_text(&fields).as_deref(), Some("no é\nx"));
+        assert_eq!(tool_error_text(&plain), None);
     }
 
     #[test]

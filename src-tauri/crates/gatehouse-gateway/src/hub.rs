@@ -39,18 +39,22 @@ impl Scope {
 /// The running servers' tools, as of the latest snapshot.
 #[derive(Debug, Default)]
 pub(crate) struct Index {
-    /// Running servers in config order, with their tools.
-    pub(crate) servers: Vec<(String, Vec<ToolInfo>)>,
+    /// Running servers in config order, with their tools. Each tool is
+    /// shared with the calls made to it (see [`gatehouse_approvals::Call`]).
+    pub(crate) servers: Vec<(String, Vec<Arc<ToolInfo>>)>,
     /// `/mcp` names of every tool.
     pub(crate) tools: Catalog,
 }
 
 impl Index {
     fn build(snapshot: &[ServerStatus]) -> Index {
-        let servers: Vec<(String, Vec<ToolInfo>)> = snapshot
+        let servers: Vec<(String, Vec<Arc<ToolInfo>>)> = snapshot
             .iter()
             .filter(|status| status.state == ServerState::Running)
-            .map(|status| (status.name.clone(), status.tools.clone()))
+            .map(|status| {
+                let tools = status.tools.iter().cloned().map(Arc::new).collect();
+                (status.name.clone(), tools)
+            })
             .collect();
         let tools = Catalog::build(servers.iter().flat_map(|(server, tools)| {
             tools
@@ -67,19 +71,21 @@ impl Index {
             .iter()
             .filter(|status| status.state == ServerState::Running);
         self.servers.iter().all(|(server, tools)| {
-            running
-                .next()
-                .is_some_and(|status| status.name == *server && status.tools == *tools)
+            running.next().is_some_and(|status| {
+                status.name == *server
+                    && status.tools.len() == tools.len()
+                    && status.tools.iter().zip(tools).all(|(a, b)| *a == **b)
+            })
         }) && running.next().is_none()
     }
 
     /// `server`'s `tool`, if the server runs and offers it.
-    pub(crate) fn tool(&self, server: &str, tool: &str) -> Option<&ToolInfo> {
+    pub(crate) fn tool(&self, server: &str, tool: &str) -> Option<&Arc<ToolInfo>> {
         self.server_tools(server)?.iter().find(|t| t.name == tool)
     }
 
     /// The tools of `server`, if it runs.
-    pub(crate) fn server_tools(&self, server: &str) -> Option<&[ToolInfo]> {
+    pub(crate) fn server_tools(&self, server: &str) -> Option<&[Arc<ToolInfo>]> {
         self.servers
             .iter()
             .find(|(name, _)| name == server)

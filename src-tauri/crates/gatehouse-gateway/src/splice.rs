@@ -8,7 +8,7 @@
 //! result in the JSON or SSE response body. rmcp writes every message as
 //! one `data:` line, so only lines carrying [`MARKER`] are parsed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -19,15 +19,17 @@ use axum::middleware::Next;
 use axum::response::Response;
 use futures::StreamExt;
 use http::header;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 
 /// The `_meta` key of a placeholder result.
 pub(crate) const MARKER: &str = "io.gatehouse/raw";
 
-/// Results waiting for their placeholder to pass.
+/// Results waiting for their placeholder to pass, as JSON text.
 #[derive(Default)]
 pub(crate) struct Stash {
     next: AtomicU64,
-    entries: Mutex<HashMap<u64, (Instant, serde_json::Value)>>,
+    entries: Mutex<HashMap<u64, (Instant, String)>>,
 }
 
 /// A result whose response never went out (the client left) is dropped
@@ -35,8 +37,9 @@ pub(crate) struct Stash {
 const STASH_TTL: Duration = Duration::from_secs(120);
 
 impl Stash {
-    /// Keeps `result` and returns the `_meta` for its placeholder.
-    pub(crate) fn put(&self, result: serde_json::Value) -> rmcp::model::MetaObject {
+    /// Keeps `result`, which must be one JSON value, and returns the `_meta`
+    /// for its placeholder.
+    pub(crate) fn put(&self, result: String) -> rmcp::model::MetaObject {
         let key = self.next.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
         let mut entries = self.lock();
@@ -50,23 +53,64 @@ impl Stash {
         rmcp::model::MetaObject(meta)
     }
 
-    fn take(&self, key: u64) -> Option<serde_json::Value> {
-        self.lock().remove(&key).map(|(_, value)| value)
+    fn take(&self, key: u64) -> Option<String> {
+        self.lock().remove(&key).map(|(_, text)| text)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (Instant, serde_json::Value)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, (Instant, String)>> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// One JSON-RPC message with its placeholder result replaced; `None`
-    /// when it has none (most messages).
+    /// when it has none (most messages). Only the message's own fields are
+    /// parsed: the stashed result goes in as the text it is.
     fn splice_message(&self, text: &[u8]) -> Option<Vec<u8>> {
-        let mut message: serde_json::Value = serde_json::from_slice(text).ok()?;
-        let key = message.get("result")?.get("_meta")?.get(MARKER)?.as_u64()?;
-        let raw = self.take(key)?;
-        message["result"] = raw;
-        serde_json::to_vec(&message).ok()
+        let message: BTreeMap<String, &RawValue> = serde_json::from_slice(text).ok()?;
+        let placeholder: Placeholder = serde_json::from_str(message.get("result")?.get()).ok()?;
+        let raw = self.take(placeholder.meta.key)?;
+        let fields = message.iter().map(|(name, value)| {
+            let value = if name == "result" {
+                raw.as_str()
+            } else {
+                value.get()
+            };
+            (name.as_str(), value)
+        });
+        Some(object_text(fields).into_bytes())
     }
+}
+
+/// The part of a placeholder result that says which stashed result it
+/// stands for (`_meta` → [`MARKER`]).
+#[derive(Deserialize)]
+struct Placeholder {
+    #[serde(rename = "_meta")]
+    meta: PlaceholderMeta,
+}
+
+#[derive(Deserialize)]
+struct PlaceholderMeta {
+    // `MARKER`, which `rename` cannot name (the tests below fail if they
+    // disagree).
+    #[serde(rename = "io.gatehouse/raw")]
+    key: u64,
+}
+
+/// A JSON object from its fields, each value already JSON text; compact,
+/// in the order given.
+pub(crate) fn object_text<'a>(fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::from("{");
+    for (i, (name, value)) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        // A string always serializes.
+        out.push_str(&serde_json::to_string(name).unwrap_or_default());
+        out.push(':');
+        out.push_str(value);
+    }
+    out.push('}');
+    out
 }
 
 /// The middleware: rewrites JSON bodies whole and SSE bodies line by line.
@@ -156,7 +200,8 @@ mod tests {
     fn a_placeholder_line_gets_the_stashed_result_and_other_lines_pass() {
         let stash = Stash::default();
         let meta = stash.put(
-            serde_json::json!({"tools": [{"name": "t", "execution": {"taskSupport": "optional"}}]}),
+            serde_json::json!({"tools": [{"name": "t", "execution": {"taskSupport": "optional"}}]})
+                .to_string(),
         );
         let placeholder =
             serde_json::json!({"jsonrpc": "2.0", "id": 3, "result": {"tools": [], "_meta": meta}});
@@ -182,7 +227,7 @@ mod tests {
     #[tokio::test]
     async fn split_chunks_are_reassembled_before_splicing() {
         let stash = Arc::new(Stash::default());
-        let meta = stash.put(serde_json::json!({"content": [], "extra": 1}));
+        let meta = stash.put(serde_json::json!({"content": [], "extra": 1}).to_string());
         let line = format!(
             "data: {}\n\n",
             serde_json::json!({"jsonrpc": "2.0", "id": 1, "result": {"content": [], "_meta": meta}})

@@ -1,8 +1,10 @@
 //! Appending to, querying and pruning the call log.
 
 use std::path::Path;
+use std::sync::LazyLock;
 
 use rusqlite::types::Value;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{Connection, TransactionBehavior, params, params_from_iter};
 use serde::{Deserialize, Serialize};
 
@@ -42,16 +44,7 @@ impl Store {
     /// break the hash chain. The row, its chain hash and the chain head are
     /// written in one transaction.
     pub fn append(&mut self, record: &CallRecord) -> Result<i64> {
-        let err = sql_err(&self.path, "append to the call log");
-        // IMMEDIATE takes the write lock before reading the head, so two
-        // processes appending at once cannot both chain from the same row.
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(&err)?;
-        let id = append_in(&tx, &self.path, record)?;
-        tx.commit().map_err(&err)?;
-        Ok(id)
+        self.append_all(std::slice::from_ref(record))
     }
 
     /// Returns the rows matching `filter`, newest first.
@@ -147,91 +140,188 @@ impl Store {
         Ok(deleted)
     }
 
-    /// Appends every record in one transaction: only for building large test
-    /// logs quickly. Gatehouse itself appends one finished call at a time.
-    #[cfg(test)]
-    pub(crate) fn append_batch(&mut self, records: &[CallRecord]) -> Result<()> {
+    /// Appends `records`, in order, in one transaction, and returns the last
+    /// id (the head's, when `records` is empty). Either every row is
+    /// appended or none is (the error says why).
+    ///
+    /// Each row is hashed and chained exactly as [`Store::append`] would
+    /// chain it; only the transaction is shared. A commit costs a
+    /// write-ahead log frame for every page it touches (the row, four
+    /// indexes, the chain head), so the log's writer commits the rows that
+    /// queued up together.
+    pub fn append_all(&mut self, records: &[CallRecord]) -> Result<i64> {
         let err = sql_err(&self.path, "append to the call log");
+        // IMMEDIATE takes the write lock before reading the head, so two
+        // processes appending at once cannot both chain from the same row.
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(&err)?;
+        let head = require_head(read_head(&tx).map_err(&err)?, &self.path)?;
+        let mut rows: Vec<Chained<'_>> = Vec::with_capacity(records.len());
         for record in records {
-            append_in(&tx, &self.path, record)?;
+            let (last_id, last_hash) = rows
+                .last()
+                .map_or((head.last_id, head.last_hash.as_str()), |row| {
+                    (row.id, row.hash.as_str())
+                });
+            let row = Chained::new(record, last_id, last_hash, &self.path)?;
+            rows.push(row);
         }
-        tx.commit().map_err(&err)
+        let Some(last) = rows.last() else {
+            return Ok(head.last_id);
+        };
+        let (last_id, last_hash) = (last.id, last.hash.clone());
+        let mut rest = rows.as_slice();
+        while !rest.is_empty() {
+            let size = INSERT_SIZES
+                .iter()
+                .copied()
+                .find(|size| *size <= rest.len())
+                .unwrap_or(1);
+            let (chunk, after) = rest.split_at(size);
+            insert_rows(&tx, chunk).map_err(&err)?;
+            rest = after;
+        }
+        tx.prepare_cached(
+            "UPDATE chain_head SET last_id = ?1, last_hash = ?2, row_count = row_count + ?3 \
+             WHERE singleton = 1",
+        )
+        .and_then(|mut stmt| stmt.execute(params![last_id, last_hash, rows.len() as i64]))
+        .map_err(&err)?;
+        tx.commit().map_err(&err)?;
+        Ok(last_id)
+    }
+
+    /// Appends every record in one transaction: only for building large test
+    /// logs quickly.
+    #[cfg(test)]
+    pub(crate) fn append_batch(&mut self, records: &[CallRecord]) -> Result<()> {
+        self.append_all(records).map(|_| ())
     }
 }
 
-/// Appends `record` inside the caller's write transaction.
-fn append_in(conn: &Connection, path: &Path, record: &CallRecord) -> Result<i64> {
-    let err = sql_err(path, "append to the call log");
-    let head = require_head(read_head(conn).map_err(&err)?, path)?;
-    // Ids are assigned here, not by SQLite, so they are gapless and part of
-    // the hash: a gap then always means a deleted row.
-    let id = head
-        .last_id
-        .checked_add(1)
-        .ok_or_else(|| StoreError::CorruptRow {
-            path: path.to_owned(),
-            id: head.last_id,
-            column: "id",
-            detail: "the chain head's last id is at its maximum".to_owned(),
-        })?;
-    let args_hash = arguments_hash(&record.arguments);
-    let detail = record
-        .outcome_detail
-        .as_deref()
-        .map(|text| truncate(text, MAX_OUTCOME_DETAIL));
-    let fields = [
-        Field::Int(id),
-        Field::Int(record.time_ms),
-        Field::Text(&record.client),
-        Field::Text(&record.server),
-        Field::Text(&record.tool),
-        Field::Text(&record.arguments),
-        Field::Text(&args_hash),
-        Field::Text(record.policy.as_str()),
-        Field::Text(record.decision.as_str()),
-        Field::Text(record.decided_by.as_str()),
-        Field::Int(record.wait_ms),
-        Field::Text(record.outcome.as_str()),
-        detail.map_or(Field::Null, Field::Text),
-        Field::Int(record.duration_ms),
-    ];
-    let hash = row_hash(&head.last_hash, &fields);
-    conn.prepare_cached(&format!(
-        "INSERT INTO calls ({HASHED_COLUMNS}, prev_hash, hash) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
-    ))
-    .and_then(|mut stmt| {
-        stmt.execute(params![
+/// A record with its place in the chain: its id, the hash before it, its
+/// arguments' hash and its own hash.
+struct Chained<'a> {
+    record: &'a CallRecord,
+    id: i64,
+    prev_hash: String,
+    arguments_hash: String,
+    detail: Option<&'a str>,
+    hash: String,
+}
+
+impl<'a> Chained<'a> {
+    /// `record` as the row after `last_id`, whose hash is `last_hash`.
+    fn new(
+        record: &'a CallRecord,
+        last_id: i64,
+        last_hash: &str,
+        path: &Path,
+    ) -> Result<Chained<'a>> {
+        // Ids are assigned here, not by SQLite, so they are gapless and part
+        // of the hash: a gap then always means a deleted row.
+        let id = last_id
+            .checked_add(1)
+            .ok_or_else(|| StoreError::CorruptRow {
+                path: path.to_owned(),
+                id: last_id,
+                column: "id",
+                detail: "the chain head's last id is at its maximum".to_owned(),
+            })?;
+        let arguments_hash = arguments_hash(&record.arguments);
+        let detail = record
+            .outcome_detail
+            .as_deref()
+            .map(|text| truncate(text, MAX_OUTCOME_DETAIL));
+        let fields = [
+            Field::Int(id),
+            Field::Int(record.time_ms),
+            Field::Text(&record.client),
+            Field::Text(&record.server),
+            Field::Text(&record.tool),
+            Field::Text(&record.arguments),
+            Field::Text(&arguments_hash),
+            Field::Text(record.policy.as_str()),
+            Field::Text(record.decision.as_str()),
+            Field::Text(record.decided_by.as_str()),
+            Field::Int(record.wait_ms),
+            Field::Text(record.outcome.as_str()),
+            detail.map_or(Field::Null, Field::Text),
+            Field::Int(record.duration_ms),
+        ];
+        let hash = row_hash(last_hash, &fields);
+        Ok(Chained {
+            record,
             id,
-            record.time_ms,
-            record.client,
-            record.server,
-            record.tool,
-            record.arguments,
-            args_hash,
-            record.policy.as_str(),
-            record.decision.as_str(),
-            record.decided_by.as_str(),
-            record.wait_ms,
-            record.outcome.as_str(),
+            prev_hash: last_hash.to_owned(),
+            arguments_hash,
             detail,
-            record.duration_ms,
-            head.last_hash,
             hash,
-        ])
-    })
-    .map_err(&err)?;
-    conn.prepare_cached(
-        "UPDATE chain_head SET last_id = ?1, last_hash = ?2, row_count = row_count + 1 \
-         WHERE singleton = 1",
-    )
-    .and_then(|mut stmt| stmt.execute(params![id, hash]))
-    .map_err(&err)?;
-    Ok(id)
+        })
+    }
+}
+
+/// How many rows one `INSERT` statement takes, largest first: a few fixed
+/// sizes, so the statement cache holds a handful of statements. Each run of
+/// the statement builds a temporary b-tree for every `CHECK (x IN (...))`
+/// list of the schema; one multi-row statement builds them once for all its
+/// rows (per row, they were most of SQLite's work).
+const INSERT_SIZES: [usize; 4] = [64, 16, 4, 1];
+
+/// The `INSERT` of `rows` rows, for each of [`INSERT_SIZES`].
+static INSERTS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    INSERT_SIZES
+        .iter()
+        .map(|&rows| {
+            let values = (0..rows)
+                .map(|row| {
+                    let first = row * 16 + 1;
+                    let slots: Vec<String> = (first..first + 16).map(|n| format!("?{n}")).collect();
+                    format!("({})", slots.join(", "))
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("INSERT INTO calls ({HASHED_COLUMNS}, prev_hash, hash) VALUES {values}")
+        })
+        .collect()
+});
+
+/// Inserts `rows` with one statement; `rows.len()` is one of [`INSERT_SIZES`].
+fn insert_rows<'a>(conn: &Connection, rows: &'a [Chained<'a>]) -> rusqlite::Result<()> {
+    let sql = INSERT_SIZES
+        .iter()
+        .position(|size| *size == rows.len())
+        .and_then(|i| INSERTS.get(i))
+        .ok_or(rusqlite::Error::InvalidParameterCount(rows.len(), 0))?;
+    let text = |text: &'a str| ValueRef::Text(text.as_bytes());
+    let mut values: Vec<ValueRef<'a>> = Vec::with_capacity(rows.len() * 16);
+    for row in rows {
+        let record = row.record;
+        values.extend_from_slice(&[
+            ValueRef::Integer(row.id),
+            ValueRef::Integer(record.time_ms),
+            text(&record.client),
+            text(&record.server),
+            text(&record.tool),
+            text(&record.arguments),
+            text(&row.arguments_hash),
+            text(record.policy.as_str()),
+            text(record.decision.as_str()),
+            text(record.decided_by.as_str()),
+            ValueRef::Integer(record.wait_ms),
+            text(record.outcome.as_str()),
+            row.detail.map_or(ValueRef::Null, text),
+            ValueRef::Integer(record.duration_ms),
+            text(&row.prev_hash),
+            text(&row.hash),
+        ]);
+    }
+    conn.prepare_cached(sql)?.execute(params_from_iter(
+        values.into_iter().map(ToSqlOutput::Borrowed),
+    ))?;
+    Ok(())
 }
 
 /// The SQL and parameters for `filter`.
@@ -399,6 +489,34 @@ mod tests {
         for &outcome in Outcome::ALL {
             append(&|r| r.outcome = outcome);
         }
+    }
+
+    #[test]
+    fn rows_appended_together_chain_exactly_as_rows_appended_one_by_one() {
+        // Every statement size is used: 85 = 64 + 16 + 4 + 1.
+        let records: Vec<CallRecord> = (1..=120)
+            .map(|i| {
+                let mut row = record(i);
+                if i % 3 == 0 {
+                    row.outcome = Outcome::Error;
+                    row.outcome_detail = Some(format!("failure {i}"));
+                }
+                row
+            })
+            .collect();
+        let (_one_dir, _one_path, mut one) = temp_store();
+        for row in &records {
+            one.append(row).unwrap();
+        }
+        let (_all_dir, _all_path, mut all) = temp_store();
+        assert_eq!(all.append_all(&[]).unwrap(), 0);
+        assert_eq!(all.append_all(&records[..85]).unwrap(), 85);
+        assert_eq!(all.append(&records[85]).unwrap(), 86);
+        assert_eq!(all.append_all(&records[86..]).unwrap(), 120);
+        let one_rows = one.query(&Filter::default()).unwrap();
+        assert_eq!(all.query(&Filter::default()).unwrap(), one_rows);
+        assert_eq!(one_rows.len(), 120);
+        assert!(all.verify().unwrap().is_ok());
     }
 
     #[test]

@@ -31,7 +31,17 @@ const DOMAIN: &[u8] = b"gatehouse.calls.v1\0";
 
 /// SHA-256 of the arguments text, hex.
 pub(crate) fn arguments_hash(arguments: &str) -> String {
-    hex::encode(Sha256::digest(arguments.as_bytes()))
+    hex_digest(&Sha256::digest(arguments.as_bytes()).into())
+}
+
+/// A SHA-256 digest in lowercase hex. `hex::encode` collects an iterator
+/// of `char`s, which cost about as much as hashing a small row.
+pub(crate) fn hex_digest(digest: &[u8; 32]) -> String {
+    let mut text = [0u8; 64];
+    // Cannot fail: the buffer is exactly twice the digest's length.
+    let _ = hex::encode_to_slice(digest, &mut text);
+    // Hex digits are ASCII, so this borrows, then copies once.
+    String::from_utf8_lossy(&text).into_owned()
 }
 
 /// A column value as the hash sees it.
@@ -51,7 +61,7 @@ pub(crate) fn row_hash(prev_hash: &str, fields: &[Field<'_>]) -> String {
     for field in fields {
         encode(&mut hasher, *field);
     }
-    hex::encode(hasher.finalize())
+    hex_digest(&hasher.finalize().into())
 }
 
 fn encode(hasher: &mut Sha256, field: Field<'_>) {

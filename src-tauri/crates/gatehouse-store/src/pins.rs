@@ -175,7 +175,7 @@ pub fn definition_hash(definition: &Value) -> String {
 }
 
 fn hash_text(canonical: &str) -> String {
-    hex::encode(Sha256::digest(canonical.as_bytes()))
+    crate::chain::hex_digest(&Sha256::digest(canonical.as_bytes()).into())
 }
 
 /// A stored definition; text that is not JSON (a hand edit) is shown as is

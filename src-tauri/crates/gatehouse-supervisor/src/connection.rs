@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 use rmcp::model::{
     CancelledNotificationParam, ClientCapabilities, ClientConfig, ClientRequest, ErrorData,
     Implementation, ProgressNotificationParam, ProgressToken, ProtocolVersion,
-    ResourceUpdatedNotificationParam, ServerNotification, ServerPeerInfo, SubscriptionFilter,
+    ResourceUpdatedNotificationParam, ServerNotification, ServerPeerInfo, ServerResult,
+    SubscriptionFilter,
 };
 use rmcp::service::{NotificationContext, Peer, PeerRequestOptions, RoleClient, ServiceError};
 use serde::Deserialize;
@@ -126,19 +127,20 @@ impl Connection {
         self.inner.peer.peer_info()
     }
 
-    /// Sends `request` and returns the server's `result` as it sent it.
+    /// Sends `request` and returns the server's `result` as it sent it, as
+    /// a [`serde_json::Value`] or as its JSON text ([`RawJson`]).
     /// Progress the server reports goes to `progress`; cancelling `cancel`
     /// tells the server (`notifications/cancelled`) and returns
     /// [`CallError::Cancelled`].
     ///
     /// # Errors
     /// [`CallError`]: cancelled, the server stopped, or the server's error.
-    pub async fn request(
+    pub async fn request<T: ResultForm>(
         &self,
         request: ClientRequest,
         progress: Option<ProgressSender>,
         cancel: &CancellationToken,
-    ) -> Result<serde_json::Value, CallError> {
+    ) -> Result<T, CallError> {
         let inner = &self.inner;
         if inner.closed.is_cancelled() {
             return Err(CallError::Closed(inner.server.clone()));
@@ -170,13 +172,11 @@ impl Connection {
             }
         };
         match outcome {
-            Ok(typed) => match inner.raw.claim(&id) {
+            Ok(typed) => match inner.raw.claim(&id).and_then(T::from_raw) {
                 Some(raw) => Ok(raw),
                 // Not seen by the tap (cannot happen for a stdio server):
                 // the typed result is the next best thing.
-                None => {
-                    serde_json::to_value(&typed).map_err(|err| CallError::Failed(err.to_string()))
-                }
+                None => T::from_typed(&typed).map_err(|err| CallError::Failed(err.to_string())),
             },
             Err(err) => {
                 inner.raw.forget(&id);
@@ -194,6 +194,44 @@ impl Connection {
             ServiceError::Cancelled { .. } => CallError::Cancelled,
             other => CallError::Failed(other.to_string()),
         }
+    }
+}
+
+/// The forms [`Connection::request`] returns a result in.
+pub trait ResultForm: Sized {
+    /// From the result's JSON text as the server sent it; `None` if it
+    /// cannot be had in this form.
+    fn from_raw(text: String) -> Option<Self>;
+    /// From rmcp's typed result, when the raw one is missing.
+    ///
+    /// # Errors
+    /// The typed result does not serialize.
+    fn from_typed(result: &ServerResult) -> serde_json::Result<Self>;
+}
+
+impl ResultForm for serde_json::Value {
+    fn from_raw(text: String) -> Option<Self> {
+        serde_json::from_str(&text).ok()
+    }
+
+    fn from_typed(result: &ServerResult) -> serde_json::Result<Self> {
+        serde_json::to_value(result)
+    }
+}
+
+/// A result as the JSON text the server sent: for a caller that passes it
+/// on without looking inside, which then costs no parse into a
+/// [`serde_json::Value`] and no serialization back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawJson(pub String);
+
+impl ResultForm for RawJson {
+    fn from_raw(text: String) -> Option<Self> {
+        Some(RawJson(text))
+    }
+
+    fn from_typed(result: &ServerResult) -> serde_json::Result<Self> {
+        serde_json::to_string(result).map(RawJson)
     }
 }
 
@@ -250,9 +288,8 @@ impl RawResults {
         entries.insert(id.to_string(), (now, result.get().to_owned()));
     }
 
-    fn claim(&self, id: &rmcp::model::RequestId) -> Option<serde_json::Value> {
-        let (_, text) = self.lock().remove(&key(id))?;
-        serde_json::from_str(&text).ok()
+    fn claim(&self, id: &rmcp::model::RequestId) -> Option<String> {
+        self.lock().remove(&key(id)).map(|(_, text)| text)
     }
 
     fn forget(&self, id: &rmcp::model::RequestId) {
@@ -484,7 +521,8 @@ mod tests {
             "progress is routed from the tap"
         );
         let id = rmcp::model::RequestId::Number(7);
-        let result = raw.claim(&id).expect("claimed");
+        let result: serde_json::Value =
+            serde_json::from_str(&raw.claim(&id).expect("claimed")).unwrap();
         assert_eq!(result["tools"][0]["execution"]["taskSupport"], "required");
         assert!(raw.claim(&id).is_none(), "a result is claimed once");
     }

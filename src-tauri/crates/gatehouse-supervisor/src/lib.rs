@@ -37,7 +37,9 @@ mod status;
 mod stdout_filter;
 mod supervisor;
 
-pub use crate::connection::{CallError, Connection, ProgressSender, ServerEvent, ServerEventKind};
+pub use crate::connection::{
+    CallError, Connection, ProgressSender, RawJson, ResultForm, ServerEvent, ServerEventKind,
+};
 pub use crate::launch::{LaunchContext, gatehouse_executable, resolve_command, sibling_executable};
 pub use crate::logs::{LogLine, LogStream};
 pub use crate::search_path::search_path;

@@ -432,7 +432,7 @@ async fn list_tools(connection: &Connection) -> Result<Vec<ToolInfo>, String> {
         let request = ClientRequest::ListToolsRequest(ListToolsRequest::with_param(
             PaginatedRequestParams::default().with_cursor(cursor),
         ));
-        let result = connection
+        let result: serde_json::Value = connection
             .request(request, None, &never)
             .await
             .map_err(|err| format!("tools/list failed: {err}"))?;
