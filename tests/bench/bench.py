@@ -811,19 +811,29 @@ at load); the flite speech-synthesis libraries WebKit links (9 MiB); GTK
 shipped. Reaching 80 MB means a tray process that does not link WebKit at all,
 with the window in a process of its own.
 
-**Not met: 70 % of direct stdio at concurrency 32.** Gatehouse spends about
-150 µs of CPU per call (loadgen and the echo server spend theirs on the same
-2 cores). By `perf`: a third in libc (memmove 8 %, malloc and free 18 %), the
-rest spread over rmcp's Streamable HTTP session worker and its channels,
-hyper, tokio wake-ups, JSON and the call log (SQLite about 2 %). Direct stdio
-pays none of this: its client writes a line to a pipe. Tried:
-- a branch (`perf-wip`) that passes results through as the server's JSON
-  text, commits queued call-log rows in one transaction and caches the pin
-  check's hash: 150 → 107 µs per call (−28 %). Not merged: in one
-  end-to-end run, call-log rows of finished calls did not show until a later
-  call came, which is not understood yet;
-- mimalloc as the global allocator: −24 % CPU per call, but `serve`'s idle
-  RSS with 10 servers went from 22 to 34 MiB, over that target. Not taken.
+**Changed: per-call CPU, 150 → 107 µs (−28 %).** By `perf`, before: a
+third of Gatehouse's CPU in libc (memmove, malloc and free), the rest spread
+over rmcp's Streamable HTTP session worker and its channels, hyper, tokio
+wake-ups, JSON and the call log. What changed:
+- a tool call's result passes through as the JSON text the server sent
+  (its own fields read once, for `isError` and the era's `resultType`),
+  instead of a parse into `serde_json::Value` and a serialization back;
+- the call-log writer commits the rows that queued up in one transaction,
+  with multi-row `INSERT`s (a commit and the schema's `CHECK` lists per row
+  were most of SQLite's work), waiting up to 5 ms for the rows of calls
+  still running when two or more are; each row is hashed and chained as
+  before, and a batch that fails is retried row by row;
+- the pin check remembers the hash of the definition it last checked (the
+  gateway hands in the same shared definition until the tool list changes)
+  instead of hashing the canonical definition on every call;
+- the per-call tracing span is at debug level.
+
+**Not met: 70 % of direct stdio at concurrency 32.** Direct stdio pays none
+of the above: its client writes a line to a pipe, and it runs one echo
+server per session. What is left is mostly rmcp's per-request session
+machinery and allocation. Tried and not taken: mimalloc as the global
+allocator cut another 24 % of CPU per call, but `serve`'s idle RSS with 10
+servers went from 22 to 34 MiB, over that target.
 """
 
 
