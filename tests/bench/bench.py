@@ -1062,7 +1062,7 @@ def approvals_section(ex: dict) -> str:
         lines += ["What the approval gate adds to a tool call, beyond forwarding it:", "",
                   "| Path | p50 | p99 | Notes |", "|---|---|---|---|",
                   f"| Allowed by policy (`gate` + `Ticket::finish`) | {gate['allowed_p50_us']} µs | "
-                  f"{gate['allowed_p99_us']} µs | policy, pin check (SHA-256 of the definition), "
+                  f"{gate['allowed_p99_us']} µs | policy, pin check (the definition's SHA-256, remembered until the definition changes), "
                   "argument scrubbing, row handed to the writer thread |",
                   f"| Asked, from the person's answer to the call resuming | {gate['asked_p50_us']} µs | "
                   f"{gate['asked_p99_us']} µs | think time excluded |", "",
