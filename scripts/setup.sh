@@ -15,6 +15,7 @@ cd "$root"
 
 say() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31msetup:\033[0m %s\n' "$*" >&2; exit 1; }
+source "$root/scripts/debian.sh"
 
 # --- Debian packages -------------------------------------------------------
 # Build: WebKitGTK 4.1 (pulls GTK 3, libsoup 3), the tray's appindicator
@@ -25,21 +26,7 @@ if [ "$mode" = test ]; then
   # Never dbus-x11: its autolaunch leaks daemons (docs: tauri-on-linux.md).
   packages+=(xvfb xauth dbus gnome-keyring webkit2gtk-driver procps python3 python3-venv)
 fi
-missing=()
-for pkg in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ]; then
-    say "installing Debian packages: ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
-      "${missing[@]}" >/dev/null
-  else
-    die "missing Debian packages; install them with:
-  sudo apt-get install -y ${missing[*]}"
-  fi
-fi
+ensure_debian_packages "${packages[@]}"
 
 # --- Rust ------------------------------------------------------------------
 command -v cargo >/dev/null || die "cargo not found; install Rust with rustup (https://rustup.rs), then rerun"

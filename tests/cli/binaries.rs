@@ -83,16 +83,11 @@ fn without_the_tray_app_beside_it_gatehouse_says_where_it_looked() {
 #[test]
 fn the_tray_app_writes_bridge_entries_that_run_the_command_line() {
     let sandbox = Sandbox::new();
-    let command = sandbox.command(&["client", "register", "claude-desktop", "--dry-run"]);
-    // The same command, run by the tray app's executable.
-    let mut app = Command::new(app_binary());
-    app.args(command.get_args());
-    for (key, value) in command.get_envs() {
-        match value {
-            Some(value) => app.env(key, value),
-            None => app.env_remove(key),
-        };
-    }
+    // `client register`, run by the tray app's executable.
+    let mut app = sandbox.command_of(
+        app_binary(),
+        &["client", "register", "claude-desktop", "--dry-run"],
+    );
     app.env("GATEHOUSE_TOKEN", "0123456789abcdef0123456789abcdef");
     let output = app.output().unwrap();
     assert!(output.status.success(), "{}", stderr(&output));

@@ -33,7 +33,12 @@ impl Sandbox {
     /// (`GATEHOUSE_ADDR=127.0.0.1:0`): tests run in parallel, and the
     /// default 127.0.0.1:8737 can be held only by one of them.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(binary());
+        self.command_of(binary(), args)
+    }
+
+    /// [`Sandbox::command`] run by `program` (the tray app's executable).
+    pub fn command_of(&self, program: &Path, args: &[&str]) -> Command {
+        let mut command = Command::new(program);
         command
             .args(args)
             .env("HOME", self.dir.path().join("home"))

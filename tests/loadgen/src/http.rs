@@ -120,13 +120,22 @@ impl HttpSession {
         &self.version
     }
 
-    async fn initialize(&mut self, version: &str) -> anyhow::Result<()> {
-        let response = self
-            .client
+    /// POSTs `body` to the endpoint with the session's headers.
+    async fn post(
+        &self,
+        body: impl Into<reqwest::Body>,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        self.client
             .post(self.url.clone())
             .headers(self.headers.clone())
-            .body(jsonrpc::initialize(version))
+            .body(body)
             .send()
+            .await
+    }
+
+    async fn initialize(&mut self, version: &str) -> anyhow::Result<()> {
+        let response = self
+            .post(jsonrpc::initialize(version))
             .await
             .map_err(|err| anyhow!("cannot reach {}: {}", self.url, error_chain(&err)))?;
         let status = response.status();
@@ -158,11 +167,7 @@ impl HttpSession {
 
     async fn initialized(&self) -> anyhow::Result<()> {
         let response = self
-            .client
-            .post(self.url.clone())
-            .headers(self.headers.clone())
-            .body(jsonrpc::INITIALIZED)
-            .send()
+            .post(jsonrpc::INITIALIZED)
             .await
             .map_err(|err| anyhow!("cannot reach {}: {}", self.url, error_chain(&err)))?;
         let status = response.status();
@@ -182,11 +187,7 @@ impl HttpSession {
         let started = Instant::now();
         let exchange = async {
             let response = self
-                .client
-                .post(self.url.clone())
-                .headers(self.headers.clone())
-                .body(body)
-                .send()
+                .post(body)
                 .await
                 .map_err(|err| format!("POST failed: {}", error_chain(&err)))?;
             let status = response.status();

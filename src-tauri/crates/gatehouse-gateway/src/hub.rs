@@ -72,9 +72,7 @@ impl Index {
             .filter(|status| status.state == ServerState::Running);
         self.servers.iter().all(|(server, tools)| {
             running.next().is_some_and(|status| {
-                status.name == *server
-                    && status.tools.len() == tools.len()
-                    && status.tools.iter().zip(tools).all(|(a, b)| *a == **b)
+                status.name == *server && status.tools.iter().eq(tools.iter().map(AsRef::as_ref))
             })
         }) && running.next().is_none()
     }
