@@ -282,6 +282,8 @@ pub enum TokenCommand {
     },
     /// Replace the token in the keyring; the running Gatehouse wants the new one at once
     Rotate,
+    /// Print `{"Authorization": "Bearer TOKEN"}`: the helper Claude Code's entry runs for the token
+    Header,
 }
 
 #[derive(Debug, Subcommand)]

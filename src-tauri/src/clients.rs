@@ -162,6 +162,12 @@ fn change(
     }
     if dry_run {
         print_diff(&plan.diff());
+        if plan.by_client_command() {
+            eprintln!(
+                "{} would make this change with its own `claude mcp` command.",
+                kind.name()
+            );
+        }
         eprintln!("Dry run: {path} was not changed.");
         return Ok(());
     }
@@ -170,7 +176,11 @@ fn change(
         Action::Register if plan.creates() => "Created",
         _ => "Updated",
     };
-    println!("{verb} {path}.");
+    if plan.by_client_command() {
+        println!("{verb} {path} through `claude mcp`.");
+    } else {
+        println!("{verb} {path}.");
+    }
     if let Some(backup) = backup {
         eprintln!(
             "The previous version is saved as {} (`gatehouse client undo {}` puts it back).",

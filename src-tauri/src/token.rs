@@ -1,6 +1,6 @@
-//! `gatehouse token show | rotate`.
+//! `gatehouse token show | rotate | header`.
 //!
-//! With Gatehouse running, both go through its control channel: it knows
+//! With Gatehouse running, they go through its control channel: it knows
 //! the token it actually uses (which may come from `--token`), and a
 //! rotation must reach it at once. Without, they use the keyring directly.
 
@@ -37,6 +37,19 @@ pub async fn run(command: &TokenCommand, paths: &Paths) -> anyhow::Result<()> {
             let (token, source) = token::resolve(None).context("cannot read the token")?;
             show(token.expose(), None, source.as_str(), *json);
         }
+        (TokenCommand::Header, Some(mut client)) => match client.call(&Request::Token).await? {
+            Response::Token(token) => header(&token),
+            Response::Error(reason) => anyhow::bail!("{reason}"),
+            other => anyhow::bail!("unexpected answer from Gatehouse: {other:?}"),
+        },
+        // Not running: the token it will use, but never a new one, which
+        // would only be made to be refused.
+        (TokenCommand::Header, None) => match token::existing() {
+            Some(token) => header(token.expose()),
+            None => anyhow::bail!(
+                "Gatehouse is not running and has no token yet; start it (`gatehouse`, or `gatehouse serve`)"
+            ),
+        },
         (TokenCommand::Rotate, Some(mut client)) => match client.call(&Request::RotateToken).await?
         {
             Response::Gateway(report) => rotated(&report.token_hint, &report.refreshed),
@@ -79,6 +92,12 @@ fn show(token: &str, url: Option<&str>, source: &str, json: bool) {
         ),
         None => eprintln!("Gatehouse is not running; token from the {source}."),
     }
+}
+
+/// The header as JSON, the form Claude Code's `headersHelper` reads.
+fn header(token: &str) {
+    let value = serde_json::json!({ "Authorization": format!("Bearer {token}") });
+    println!("{value}");
 }
 
 fn rotated(hint: &str, refreshed: &[String]) {

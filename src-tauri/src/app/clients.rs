@@ -39,6 +39,8 @@ pub struct ClientPlanView {
     changed: bool,
     creates: bool,
     base: String,
+    /// The client's own command makes the change (`claude mcp`).
+    by_client_command: bool,
 }
 
 /// A change made.
@@ -127,9 +129,7 @@ pub async fn list_clients(
     project: Option<PathBuf>,
 ) -> Result<Vec<ClientStatus>, IpcError> {
     let registrar = registrar(&state)?;
-    tauri::async_runtime::spawn_blocking(move || registrar.list(project.as_deref()))
-        .await
-        .map_err(|err| IpcError::Client(err.to_string()))
+    blocking(move || Ok(registrar.list(project.as_deref()))).await
 }
 
 /// The change registering or unregistering would make, as a diff.
@@ -154,10 +154,11 @@ pub fn plan_client_change(
     Ok(plan_view(plan))
 }
 
-/// Makes the change shown, if the file is still as it was then.
+/// Makes the change shown, if the file is still as it was then. Off the
+/// main thread: for Claude Code it runs the `claude` command.
 #[tauri::command]
 #[allow(clippy::too_many_arguments)]
-pub fn apply_client_change(
+pub async fn apply_client_change(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
     client: String,
@@ -169,25 +170,38 @@ pub fn apply_client_change(
 ) -> Result<ClientChangeView, IpcError> {
     let registrar = registrar(&state)?;
     let (kind, scope) = target(&client, scope, project.as_deref())?;
-    let plan = registrar.plan(
-        kind,
-        scope,
-        project.as_deref(),
-        self::action(action),
-        server.as_deref(),
-    )?;
-    let backup = registrar.apply(&plan, &base)?;
-    let _ = app.emit(CLIENTS_CHANGED, ());
-    Ok(ClientChangeView {
-        path: plan.path,
-        backup,
-        next_step: kind.next_step_in(scope),
+    let view = blocking(move || {
+        let plan = registrar.plan(
+            kind,
+            scope,
+            project.as_deref(),
+            self::action(action),
+            server.as_deref(),
+        )?;
+        let backup = registrar.apply(&plan, &base)?;
+        Ok(ClientChangeView {
+            path: plan.path,
+            backup,
+            next_step: kind.next_step_in(scope),
+        })
     })
+    .await?;
+    let _ = app.emit(CLIENTS_CHANGED, ());
+    Ok(view)
+}
+
+/// Runs `work` on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, IpcError> + Send + 'static,
+) -> Result<T, IpcError> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|err| IpcError::Client(err.to_string()))?
 }
 
 /// Puts back the version from before Gatehouse's last change.
 #[tauri::command]
-pub fn undo_client_change(
+pub async fn undo_client_change(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
     client: String,
@@ -196,14 +210,18 @@ pub fn undo_client_change(
 ) -> Result<ClientChangeView, IpcError> {
     let registrar = registrar(&state)?;
     let (kind, scope) = target(&client, scope, project.as_deref())?;
-    let backup = registrar.undo(kind, scope, project.as_deref())?;
-    let path = registrar.status(kind, scope, project.as_deref())?.path;
-    let _ = app.emit(CLIENTS_CHANGED, ());
-    Ok(ClientChangeView {
-        path,
-        backup: Some(backup.path),
-        next_step: kind.next_step_in(scope),
+    let view = blocking(move || {
+        let backup = registrar.undo(kind, scope, project.as_deref())?;
+        let path = registrar.status(kind, scope, project.as_deref())?.path;
+        Ok(ClientChangeView {
+            path,
+            backup: Some(backup.path),
+            next_step: kind.next_step_in(scope),
+        })
     })
+    .await?;
+    let _ = app.emit(CLIENTS_CHANGED, ());
+    Ok(view)
 }
 
 /// The servers in a client's file and whether each can be imported.
@@ -233,6 +251,7 @@ fn plan_view(plan: registry::Plan) -> ClientPlanView {
         changed: plan.changed(),
         creates: plan.creates(),
         base: plan.base(),
+        by_client_command: plan.by_client_command(),
         path: plan.path,
     }
 }
@@ -260,7 +279,7 @@ fn candidate_view(item: &ImportItem) -> ImportCandidateView {
 /// Imports a client's servers; with `replace`, swaps them in the client
 /// for Gatehouse's entry, if the file is still as it was when shown (`base`).
 #[tauri::command]
-pub fn apply_client_import(
+pub async fn apply_client_import(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
     client: String,
@@ -271,19 +290,23 @@ pub fn apply_client_import(
 ) -> Result<ImportResultView, IpcError> {
     let registrar = registrar(&state)?;
     let (kind, scope) = target(&client, scope, project.as_deref())?;
-    let store = SecretStore::new(SERVICE);
-    let report = clients::import(
-        &registrar,
-        &store,
-        &state.core.paths().config_file,
-        &clients::ImportRequest {
-            kind,
-            scope,
-            project: project.as_deref(),
-            replace,
-            base: base.as_deref(),
-        },
-    )?;
+    let config_file = state.core.paths().config_file.clone();
+    let report = blocking(move || {
+        let store = SecretStore::new(SERVICE);
+        Ok(clients::import(
+            &registrar,
+            &store,
+            &config_file,
+            &clients::ImportRequest {
+                kind,
+                scope,
+                project: project.as_deref(),
+                replace,
+                base: base.as_deref(),
+            },
+        )?)
+    })
+    .await?;
     let _ = app.emit(CLIENTS_CHANGED, ());
     Ok(ImportResultView {
         imported: report.imported,

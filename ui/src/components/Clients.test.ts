@@ -234,6 +234,7 @@ describe('clients: register, update, unregister', () => {
     await fireEvent.click(button('opencode', 'register'));
     await ready('opencode');
     expect(text(el('.creates', review('opencode')))).toBe('creates a new file');
+    expect(review('opencode').querySelector('.by-command')).toBeNull();
     expect(text(el('.line[data-kind="file"]', review('opencode')))).toBe('--- /dev/null');
   });
 
@@ -247,6 +248,11 @@ describe('clients: register, update, unregister', () => {
     expect(text(el('.review-title', panel))).toBe('Update Gatehouse’s entry in Claude Code');
     expect(text(el('.line[data-kind="del"]', panel))).toBe(`- "url": "${OLD_GATEWAY_URL}",`);
     expect(text(el('.line[data-kind="add"]', panel))).toBe('+ "url": "http://127.0.0.1:8737/mcp",');
+    // The token leaves the file: Claude Code asks the helper for it.
+    const added = [...panel.querySelectorAll('.line[data-kind="add"]')].map(text);
+    expect(added).toContain('+ "headersHelper": "/home/ada/.local/bin/gatehouse token header"');
+    expect(added.join('\n')).not.toContain('Bearer');
+    expect(text(el('.by-command', panel))).toContain('Claude Code’s own claude mcp command makes this change');
     expect(text(confirm)).toBe('Update');
     await fireEvent.click(confirm);
     const outcome = await find('#outcome-claude-code-user');
@@ -283,6 +289,7 @@ describe('clients: register, update, unregister', () => {
       changed: false,
       creates: false,
       base: 'b0',
+      byClientCommand: false,
     });
     show(backend);
     await loaded();

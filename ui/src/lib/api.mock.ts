@@ -938,7 +938,8 @@ export const CLIENT_SPECS: readonly ClientSpec[] = [
     key: 'mcpServers',
     user: `${MOCK_HOME}/.claude.json`,
     project: '.mcp.json',
-    http: typedHttp,
+    // Claude Code asks Gatehouse for the token through `headersHelper`.
+    http: (url) => ({ type: 'http', url, headersHelper: `${MOCK_GATEHOUSE_BIN} token header` }),
     stdio: bridge,
     nextStep: 'Start a new Claude Code session, or run /mcp and Reconnect.',
     note: null,
@@ -1579,6 +1580,10 @@ export function createMockBackend(
   const textOf = (spec: ClientSpec, doc: Doc | null): string | null => (doc === null ? null : renderDoc(doc, spec.format));
 
   /** The entry this Gatehouse writes: HTTP in user files of clients that can, else the bridge. */
+  /** Claude Code's state file is changed through its `claude mcp` command. */
+  const byClientCommand = (spec: ClientSpec, scope: ClientScope): boolean =>
+    spec.id === 'claude-code' && scope === 'user';
+
   const wantedEntry = (spec: ClientSpec, scope: ClientScope): Doc => {
     if (spec.http !== null && scope === 'user') {
       return spec.http(gateway.url ?? `http://${gateway.addr}/mcp`, `Bearer ${gateway.tokenHint}`);
@@ -1657,6 +1662,7 @@ export function createMockBackend(
       changed: diff !== '',
       creates: file.doc === null && after !== null,
       base: baseOf(path, before),
+      byClientCommand: byClientCommand(spec, req.scope),
     };
     return { spec, path, file, after, plan };
   };
@@ -1740,6 +1746,7 @@ export function createMockBackend(
       changed: diff !== '',
       creates: file.doc === null && after !== null,
       base: baseOf(path, before),
+      byClientCommand: byClientCommand(spec, ref.scope),
     };
     return { plan, after };
   };

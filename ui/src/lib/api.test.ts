@@ -401,7 +401,7 @@ describe('client commands', () => {
   });
 
   it('planClientChange passes the request as one camelCase object', async () => {
-    const plan = { path: '/home/ada/p/.cursor/mcp.json', diff: '', changed: false, creates: false, base: 'b1' };
+    const plan = { path: '/home/ada/p/.cursor/mcp.json', diff: '', changed: false, creates: false, base: 'b1', byClientCommand: false };
     invoke.mockResolvedValueOnce(plan);
     await expect(planClientChange(REQ)).resolves.toEqual(plan);
     expect(invoke).toHaveBeenLastCalledWith('plan_client_change', REQ);
@@ -429,7 +429,7 @@ describe('client commands', () => {
     const ref = { client: 'cursor', scope: 'user' as const, project: null };
     const plan = {
       candidates: [{ name: 'github', command: 'npx -y gh', secrets: ['GITHUB_TOKEN'], plainEnv: [], skip: null }],
-      replacement: { path: '/home/ada/.cursor/mcp.json', diff: '--- a\n+++ b\n', changed: true, creates: false, base: 'b1' },
+      replacement: { path: '/home/ada/.cursor/mcp.json', diff: '--- a\n+++ b\n', changed: true, creates: false, base: 'b1', byClientCommand: false },
     };
     invoke.mockResolvedValueOnce(plan);
     await expect(planClientImport(ref)).resolves.toEqual(plan);

@@ -282,6 +282,8 @@ export interface ClientPlan {
   creates: boolean;
   /** Opaque; pass back to apply so it refuses if the file changed since the plan was shown. */
   base: string;
+  /** The client's own command makes the change (`claude mcp` for Claude Code's state file). */
+  byClientCommand: boolean;
 }
 
 /** A change made (or undone). */

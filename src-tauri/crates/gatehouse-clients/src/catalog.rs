@@ -81,6 +81,9 @@ pub struct Location {
     /// The file is Gatehouse's alone (Continue's `mcpServers/gatehouse.json`):
     /// unregistering the last entry deletes it.
     pub owned: bool,
+    /// The client rewrites the file as it runs (Claude Code's
+    /// `~/.claude.json`): only its servers are Gatehouse's business.
+    pub rewritten_by_client: bool,
 }
 
 impl Location {
@@ -90,6 +93,7 @@ impl Location {
             format,
             table: table.iter().map(|key| (*key).to_owned()).collect(),
             owned: false,
+            rewritten_by_client: false,
         }
     }
 
@@ -170,7 +174,8 @@ impl ClientKind {
     pub fn dialect(self) -> Dialect {
         match self {
             ClientKind::ClaudeDesktop => Dialect::StdioOnly,
-            ClientKind::ClaudeCode | ClientKind::VsCode | ClientKind::Gemini => Dialect::TypeHttp,
+            ClientKind::ClaudeCode => Dialect::ClaudeCode,
+            ClientKind::VsCode | ClientKind::Gemini => Dialect::TypeHttp,
             ClientKind::Cursor | ClientKind::Zed | ClientKind::LmStudio | ClientKind::Kiro => {
                 Dialect::UrlOnly
             }
@@ -194,12 +199,15 @@ impl ClientKind {
                 claude_desktop_dir(env).join("claude_desktop_config.json"),
                 "mcpServers",
             ),
-            ClientKind::ClaudeCode => json(
-                env.var_path("CLAUDE_CONFIG_DIR")
-                    .unwrap_or_else(|| home.to_owned())
-                    .join(".claude.json"),
-                "mcpServers",
-            ),
+            ClientKind::ClaudeCode => Location {
+                rewritten_by_client: true,
+                ..json(
+                    env.var_path("CLAUDE_CONFIG_DIR")
+                        .unwrap_or_else(|| home.to_owned())
+                        .join(".claude.json"),
+                    "mcpServers",
+                )
+            },
             ClientKind::Cursor => json(home.join(".cursor").join("mcp.json"), "mcpServers"),
             ClientKind::VsCode => jsonc(env.vscode_user_dir("Code").join("mcp.json"), "servers"),
             ClientKind::Windsurf => json(
@@ -340,6 +348,24 @@ impl ClientKind {
             ClientKind::Continue => (vec![home.join(".continue")], &["cn"]),
         };
         dirs.iter().any(|dir| dir.exists()) || programs.iter().any(|p| env.has_program(p))
+    }
+
+    /// The client's own command for adding and removing servers in a file
+    /// it rewrites itself: `claude`, on `PATH` or where its installers put
+    /// it (a GUI app's `PATH` often lacks `~/.local/bin`).
+    pub fn command_line(self, env: &Environment) -> Option<PathBuf> {
+        match self {
+            ClientKind::ClaudeCode => env.find_program("claude").or_else(|| {
+                let home = env.home();
+                [
+                    home.join(".local").join("bin").join("claude"),
+                    home.join(".claude").join("local").join("claude"),
+                ]
+                .into_iter()
+                .find(|path| path.is_file())
+            }),
+            _ => None,
+        }
     }
 
     /// What the user must do for the client to see a change.

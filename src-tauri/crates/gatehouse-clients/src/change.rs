@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::backup::{Backup, Backups};
+use crate::delegate::Delegated;
 use crate::error::{Error, Result};
 
 /// What masks the token in a diff.
@@ -88,6 +89,9 @@ pub struct Plan {
     pub after: Option<String>,
     /// Values masked in the diff (the token).
     pub(crate) masked: Vec<String>,
+    /// For a file the client rewrites itself: the change as entries, made
+    /// through the client's command line when it is installed.
+    pub(crate) delegated: Option<Delegated>,
 }
 
 impl Plan {
@@ -101,9 +105,19 @@ impl Plan {
         self.before.is_none() && self.after.is_some()
     }
 
-    /// The fingerprint of the file as this plan saw it.
+    /// The fingerprint of the file as this plan saw it: of its servers
+    /// alone in a file the client rewrites as it runs.
     pub fn base(&self) -> String {
-        fingerprint(self.before.as_deref())
+        match &self.delegated {
+            Some(delegated) => delegated.base(),
+            None => fingerprint(self.before.as_deref()),
+        }
+    }
+
+    /// The client command that makes the change instead of Gatehouse
+    /// writing the file (`claude` for Claude Code's `~/.claude.json`).
+    pub fn by_client_command(&self) -> bool {
+        self.delegated.as_ref().is_some_and(Delegated::by_command)
     }
 
     /// A unified diff of the change, with the token masked; empty when
@@ -177,13 +191,11 @@ impl Writer {
             return Ok(None);
         }
         let _lock = self.lock()?;
-        let now = FileText::read(&plan.path)?;
-        if now.text != plan.before {
-            return Err(Error::ChangedSince {
-                path: plan.path.clone(),
-            });
-        }
-        let saved = plan.before.as_deref().map(|before| {
+        let now = check(plan)?;
+        // What is backed up is the file as it is now: a client that
+        // rewrites its file may have changed other parts of it since.
+        let before = now.text.as_deref();
+        let saved = before.map(|before| {
             redact
                 .iter()
                 .fold(before.to_owned(), |text, (value, placeholder)| {
@@ -193,19 +205,22 @@ impl Writer {
         let backup = self
             .backups
             .save(&plan.path, saved.as_deref().map(str::as_bytes))?;
-        match &plan.after {
-            Some(after) => {
-                let secret = plan
-                    .masked
-                    .iter()
-                    .any(|s| !s.is_empty() && after.contains(s.as_str()));
-                write_atomically(&plan.path, after.as_bytes(), secret)?;
-            }
-            None => {
-                std::fs::remove_file(&plan.path).map_err(|source| Error::io(&plan.path, source))?
-            }
-        }
+        make(plan, &now)?;
         Ok(Some(backup))
+    }
+
+    /// Makes `plan`, which puts back `backup`'s entries, and forgets
+    /// `backup`, so the next undo steps back once more.
+    ///
+    /// # Errors
+    /// As [`Writer::apply`].
+    pub(crate) fn restore(&self, plan: &Plan, backup: &Backup) -> Result<()> {
+        let _lock = self.lock()?;
+        if plan.changed() {
+            let now = check(plan)?;
+            make(plan, &now)?;
+        }
+        self.backups.discard(backup)
     }
 
     /// Restores the newest backup of `path`, and forgets it, so a second
@@ -247,6 +262,46 @@ impl Writer {
         file.lock()
             .map_err(|source| Error::io(&self.lock, source))?;
         Ok(file)
+    }
+}
+
+/// The file now, if it is still as `plan` saw it (its servers, for a file
+/// the client rewrites as it runs).
+fn check(plan: &Plan) -> Result<FileText> {
+    let now = FileText::read(&plan.path)?;
+    match &plan.delegated {
+        Some(delegated) => delegated.check(&now)?,
+        None if now.text != plan.before => {
+            return Err(Error::ChangedSince {
+                path: plan.path.clone(),
+            });
+        }
+        None => {}
+    }
+    Ok(now)
+}
+
+/// Makes the change: through the client's command line, or by writing the
+/// file (`now`, as checked) over.
+fn make(plan: &Plan, now: &FileText) -> Result<()> {
+    if let Some(delegated) = plan.delegated.as_ref().filter(|d| d.by_command()) {
+        return delegated.run(&plan.path);
+    }
+    let after = match &plan.delegated {
+        // The client rewrote other parts of its file since the plan: keep
+        // those, change only the servers.
+        Some(delegated) if now.text != plan.before => Some(delegated.edit(now)?),
+        _ => plan.after.clone(),
+    };
+    match after {
+        Some(after) => {
+            let secret = plan
+                .masked
+                .iter()
+                .any(|s| !s.is_empty() && after.contains(s.as_str()));
+            write_atomically(&plan.path, after.as_bytes(), secret)
+        }
+        None => std::fs::remove_file(&plan.path).map_err(|source| Error::io(&plan.path, source)),
     }
 }
 

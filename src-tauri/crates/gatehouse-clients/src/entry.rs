@@ -6,6 +6,12 @@
 //! user scope. The stdio form runs `gatehouse bridge` and carries no token;
 //! it is for stdio-only clients (Claude Desktop) and for every project file,
 //! which gets committed.
+//!
+//! Claude Code's HTTP entry carries no token either: its `headersHelper`
+//! runs `gatehouse token header` for it. Its user file is Claude Code's own
+//! state, often pasted into bug reports, and the entry is handed to
+//! `claude mcp add-json` on its command line, where any local user could
+//! read a token.
 
 use std::path::PathBuf;
 
@@ -13,6 +19,7 @@ use gatehouse_secrets::Secret;
 use serde::Serialize;
 
 use crate::catalog::Scope;
+use crate::environment::Os;
 use crate::value::Value;
 
 /// The name of the aggregate entry; per-server entries are `gatehouse-NAME`.
@@ -109,6 +116,28 @@ impl Target {
         (program, args)
     }
 
+    /// The shell command that prints the token header for Claude Code's
+    /// `headersHelper`, which it runs through the shell: this Gatehouse's
+    /// `token header`, with what finds this Gatehouse, quoted for `os`.
+    pub fn header_helper(&self, os: Os) -> String {
+        let mut words: Vec<String> = Vec::new();
+        for (key, value) in &self.bridge.env {
+            words.push(match os {
+                Os::Windows => format!("set \"{key}={value}\" &&"),
+                Os::Linux | Os::MacOs => format!("{key}={}", shell_word(os, value)),
+            });
+        }
+        words.push(shell_word(os, &self.bridge.program.to_string_lossy()));
+        words.extend(
+            self.bridge
+                .leading_args
+                .iter()
+                .map(|arg| shell_word(os, arg)),
+        );
+        words.extend(["token".to_owned(), "header".to_owned()]);
+        words.join(" ")
+    }
+
     fn bridge_env(&self, scope: Scope) -> Option<Value> {
         if scope == Scope::Project || self.bridge.env.is_empty() {
             return None;
@@ -119,14 +148,32 @@ impl Target {
     }
 }
 
+/// `word` as one word of a shell command: as it is when nothing in it is
+/// special, else single-quoted (POSIX) or double-quoted (`cmd.exe`, where a
+/// path cannot hold a `"`).
+fn shell_word(os: Os, word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-:=@%+,".contains(c));
+    match os {
+        _ if plain => word.to_owned(),
+        Os::Windows => format!("\"{word}\""),
+        Os::Linux | Os::MacOs => format!("'{}'", word.replace('\'', r"'\''")),
+    }
+}
+
 /// A client's way of spelling entries (clients.md §2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     /// `{command, args, env}` only: Claude Desktop.
     StdioOnly,
     /// `{type: "http", url, headers}` / `{type: "stdio", command, args}`:
-    /// Claude Code, VS Code, Gemini CLI.
+    /// VS Code, Gemini CLI.
     TypeHttp,
+    /// `{type: "http", url, headersHelper}` / `{type: "stdio", command,
+    /// args}`: Claude Code, which asks the helper for the token.
+    ClaudeCode,
     /// `{url, headers}` / `{command, args}`: Cursor, Zed, LM Studio, Kiro.
     UrlOnly,
     /// `{serverUrl, headers}`: Windsurf.
@@ -155,17 +202,23 @@ impl Dialect {
     }
 
     /// Gatehouse's entry for `server` (or the aggregate) in `scope`.
-    pub fn render(self, target: &Target, scope: Scope, server: Option<&str>) -> Value {
+    /// `os` is the machine's, whose shell runs Claude Code's helper.
+    pub fn render(self, target: &Target, os: Os, scope: Scope, server: Option<&str>) -> Value {
         match self.form(scope) {
-            Form::Http => self.http(target, server),
+            Form::Http => self.http(target, os, server),
             Form::Stdio => self.stdio(target, scope, server),
         }
     }
 
-    fn http(self, target: &Target, server: Option<&str>) -> Value {
+    fn http(self, target: &Target, os: Os, server: Option<&str>) -> Value {
         let url = Value::from(target.url_for(server));
         let headers = target.headers();
         match self {
+            Dialect::ClaudeCode => Value::object([
+                ("type", Value::from("http")),
+                ("url", url),
+                ("headersHelper", Value::from(target.header_helper(os))),
+            ]),
             Dialect::TypeHttp | Dialect::Continue => Value::object([
                 ("type", Value::from("http")),
                 ("url", url),
@@ -234,7 +287,7 @@ impl Dialect {
                 push("timeout", Value::from(300));
             }
             _ => {
-                if self == Dialect::TypeHttp {
+                if matches!(self, Dialect::TypeHttp | Dialect::ClaudeCode) {
                     push("type", Value::from("stdio"));
                 }
                 push("command", Value::from(program));
@@ -276,6 +329,7 @@ const TRANSPORT_KEYS: &[&str] = &[
     "uri",
     "headers",
     "http_headers",
+    "headersHelper",
     "command",
     "args",
     "env",
@@ -361,6 +415,17 @@ pub fn compare(existing: &serde_json::Value, wanted: &Value) -> Comparison {
         (None, Some(_), Some(_), _) => {
             "runs the bridge; this client can use the HTTP endpoint directly".to_owned()
         }
+        (Some(_), Some(_), _, _)
+            if existing.get("headers").is_some() && wanted.get("headersHelper").is_some() =>
+        {
+            "holds the token in the file; Gatehouse now hands it over through `headersHelper`"
+                .to_owned()
+        }
+        (Some(_), Some(_), _, _)
+            if existing.get("headersHelper") != wanted.get("headersHelper") =>
+        {
+            "asks an old Gatehouse for the token".to_owned()
+        }
         (Some(_), Some(_), _, _) if headers_differ(existing, &wanted) => {
             "carries an old token".to_owned()
         }
@@ -373,4 +438,72 @@ fn headers_differ(existing: &serde_json::Value, wanted: &serde_json::Value) -> b
     ["headers", "http_headers"]
         .iter()
         .any(|key| existing.get(key) != wanted.get(key))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(program: &str, leading_args: &[&str], env: &[(&str, &str)]) -> Target {
+        Target {
+            url: "http://127.0.0.1:8737/mcp".to_owned(),
+            token: Secret::new("gh-test-token-0123456789".to_owned()),
+            bridge: BridgeCommand {
+                program: program.into(),
+                leading_args: leading_args.iter().map(|a| (*a).to_owned()).collect(),
+                env: env
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            },
+        }
+    }
+
+    #[test]
+    fn the_header_helper_is_one_shell_command_that_finds_this_gatehouse() {
+        assert_eq!(
+            target("/usr/bin/gatehouse", &[], &[]).header_helper(Os::Linux),
+            "/usr/bin/gatehouse token header"
+        );
+        let odd = target(
+            "/home/ann/My Apps/gatehouse",
+            &["--config", "/home/ann/it's/gatehouse.toml"],
+            &[("GATEHOUSE_HOME", "/home/ann/g h")],
+        );
+        assert_eq!(
+            odd.header_helper(Os::MacOs),
+            r"GATEHOUSE_HOME='/home/ann/g h' '/home/ann/My Apps/gatehouse' --config '/home/ann/it'\''s/gatehouse.toml' token header"
+        );
+        let windows = target(
+            r"C:\Program Files\Gatehouse\gatehouse.exe",
+            &[],
+            &[("GATEHOUSE_HOME", r"C:\gh")],
+        );
+        assert_eq!(
+            windows.header_helper(Os::Windows),
+            r#"set "GATEHOUSE_HOME=C:\gh" && "C:\Program Files\Gatehouse\gatehouse.exe" token header"#
+        );
+    }
+
+    #[test]
+    fn claude_codes_entry_asks_the_helper_and_an_entry_holding_the_token_is_outdated() {
+        let target = target("/usr/bin/gatehouse", &[], &[]);
+        let wanted = Dialect::ClaudeCode.render(&target, Os::Linux, Scope::User, None);
+        let json = wanted.to_json();
+        assert_eq!(json["headersHelper"], "/usr/bin/gatehouse token header");
+        assert!(!json.to_string().contains("gh-test-token"));
+        let old = serde_json::json!({
+            "type": "http",
+            "url": "http://127.0.0.1:8737/mcp",
+            "headers": { "Authorization": "Bearer gh-test-token-0123456789" },
+        });
+        assert_eq!(
+            compare(&old, &wanted),
+            Comparison::Outdated(
+                "holds the token in the file; Gatehouse now hands it over through `headersHelper`"
+                    .to_owned()
+            )
+        );
+        assert_eq!(compare(&json, &wanted), Comparison::Current);
+    }
 }

@@ -148,10 +148,12 @@ impl Environment {
 
     /// Whether `program` is on `PATH`.
     pub fn has_program(&self, program: &str) -> bool {
-        let Some(path) = self.vars.get("PATH") else {
-            return false;
-        };
-        let cwd = self.home.clone();
-        which::which_in(program, Some(path), cwd).is_ok()
+        self.find_program(program).is_some()
+    }
+
+    /// `program` as found on `PATH`.
+    pub fn find_program(&self, program: &str) -> Option<PathBuf> {
+        let path = self.vars.get("PATH")?;
+        which::which_in(program, Some(path), &self.home).ok()
     }
 }

@@ -61,6 +61,14 @@ pub enum Error {
         /// The file.
         path: PathBuf,
     },
+    /// The client's own command failed to make the change.
+    #[error("`{command}` failed: {why}")]
+    ClientCommand {
+        /// The command, without the entry it was given.
+        command: String,
+        /// What went wrong.
+        why: String,
+    },
     /// A file could not be read or written.
     #[error("{}: {source}", path.display())]
     Io {

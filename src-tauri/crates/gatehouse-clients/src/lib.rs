@@ -14,6 +14,8 @@
 //! - `document`: format-preserving editing of JSON, JSONC, TOML and YAML.
 //! - `change`: a change shown as a diff, then made: locked, checked,
 //!   backed up, atomic.
+//! - `delegate`: a change to a file the client rewrites itself (Claude
+//!   Code's `~/.claude.json`), made through its own command line.
 //! - `backup`: the last versions of each file, for undo.
 //! - `import`: a client's own servers, credentials set apart.
 //! - `registration`: the registrar tying these together.
@@ -22,6 +24,7 @@
 pub mod backup;
 pub mod catalog;
 pub mod change;
+mod delegate;
 pub mod document;
 pub mod entry;
 pub mod environment;

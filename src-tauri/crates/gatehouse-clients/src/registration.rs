@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::backup::Backup;
 use crate::catalog::{ClientKind, Location, Scope};
 use crate::change::{FileText, Plan, Writer};
+use crate::delegate::Delegated;
 use crate::document::Document;
 use crate::entry::{Comparison, Form, Target, compare, entry_name, merge, parse_entry_name};
 use crate::environment::Environment;
@@ -117,6 +118,12 @@ impl Registrar {
         &self.target
     }
 
+    /// Gatehouse's entry for `server` (or the aggregate) in a client's file.
+    fn render(&self, kind: ClientKind, scope: Scope, server: Option<&str>) -> Value {
+        kind.dialect()
+            .render(&self.target, self.env.os(), scope, server)
+    }
+
     fn site(&self, kind: ClientKind, scope: Scope, project: Option<&Path>) -> Result<Site> {
         let no_scope = || Error::NoScope {
             client: kind.name(),
@@ -215,7 +222,7 @@ impl Registrar {
                 None => status.other_servers.push(name),
                 Some(Some(server)) => status.server_entries.push(server.to_owned()),
                 Some(None) => {
-                    let wanted = kind.dialect().render(&self.target, scope, None);
+                    let wanted = self.render(kind, scope, None);
                     match compare(&value, &wanted) {
                         Comparison::Current => status.state = State::Registered,
                         Comparison::Outdated(why) => {
@@ -255,23 +262,15 @@ impl Registrar {
         match action {
             Action::Register => {
                 let existing = document.get(&table, &name).map_err(shape)?;
-                let entry = merge(
-                    existing.as_ref(),
-                    kind.dialect().render(&self.target, scope, server),
-                );
+                let entry = merge(existing.as_ref(), self.render(kind, scope, server));
                 document.set(&table, &name, &entry).map_err(shape)?;
             }
             Action::Unregister => {
                 if !document.remove(&table, &name).map_err(shape)? {
-                    return Ok(self.unchanged(&file));
+                    return Ok(self.finish(&site, &file, file.text.clone()));
                 }
                 if let Some(before) = self.before_registering(&site, &file, server) {
-                    return Ok(Plan {
-                        path: file.path.clone(),
-                        before: file.text.clone(),
-                        after: before,
-                        masked: vec![self.target.token.expose().to_owned()],
-                    });
+                    return Ok(self.finish(&site, &file, before));
                 }
                 if kind.requires_servers_key()
                     && let Some((key, parents)) = table.split_last()
@@ -286,13 +285,26 @@ impl Registrar {
         Ok(self.plan_from(&site, &file, &document))
     }
 
-    /// A plan that leaves the file as it is.
-    fn unchanged(&self, file: &FileText) -> Plan {
+    /// The plan that turns `file` into `after`, masking the token; for a
+    /// file the client rewrites itself, made through its command line when
+    /// it is installed.
+    fn finish(&self, site: &Site, file: &FileText, after: Option<String>) -> Plan {
+        let masked = vec![self.target.token.expose().to_owned()];
+        let delegated = site.location.rewritten_by_client.then(|| {
+            Delegated::new(
+                site.kind.command_line(&self.env),
+                &site.location,
+                file.text.as_deref(),
+                after.as_deref(),
+                &masked,
+            )
+        });
         Plan {
             path: file.path.clone(),
             before: file.text.clone(),
-            after: file.text.clone(),
-            masked: vec![self.target.token.expose().to_owned()],
+            after,
+            masked,
+            delegated: delegated.flatten(),
         }
     }
 
@@ -322,7 +334,7 @@ impl Registrar {
         if document.get(&table, &name).ok()?.is_some() {
             return None;
         }
-        let entry = site.kind.dialect().render(&self.target, site.scope, server);
+        let entry = self.render(site.kind, site.scope, server);
         document.set(&table, &name, &entry).ok()?;
         let registered = previous.with_body(document.to_text());
         (file.text.as_deref() == Some(registered.as_str())).then_some(previous.text)
@@ -341,12 +353,7 @@ impl Registrar {
         } else {
             Some(file.with_body(body))
         };
-        Plan {
-            path: file.path.clone(),
-            before: file.text.clone(),
-            after,
-            masked: vec![self.target.token.expose().to_owned()],
-        }
+        self.finish(site, file, after)
     }
 
     /// Makes a planned change if the file still has the fingerprint `base`
@@ -370,7 +377,77 @@ impl Registrar {
     /// [`Error::NoBackup`], or the file cannot be written.
     pub fn undo(&self, kind: ClientKind, scope: Scope, project: Option<&Path>) -> Result<Backup> {
         let site = self.site(kind, scope, project)?;
+        if site.location.rewritten_by_client {
+            return self.undo_entries(&site);
+        }
         self.writer.undo(&site.location.path)
+    }
+
+    /// Undo in a file the client rewrites as it runs: putting the whole
+    /// backup back would throw away what the client wrote since, so only
+    /// the servers Gatehouse changed are put back: its own entries as they
+    /// were, and entries an import replaced.
+    fn undo_entries(&self, site: &Site) -> Result<Backup> {
+        let file = FileText::read(&site.location.path)?;
+        let backup = self
+            .writer
+            .backups()
+            .latest(&file.path)?
+            .ok_or_else(|| Error::NoBackup {
+                path: file.path.clone(),
+            })?;
+        let previous = FileText {
+            path: file.path.clone(),
+            text: match &backup.content {
+                Some(bytes) => Some(String::from_utf8(bytes.clone()).map_err(|_| {
+                    Error::io(
+                        &file.path,
+                        std::io::Error::new(
+                            std::io::ErrorKind::InvalidData,
+                            "the backup is not UTF-8 text",
+                        ),
+                    )
+                })?),
+                None => None,
+            },
+        };
+        let table = site.location.table();
+        let shape = |source| Error::Shape {
+            path: file.path.clone(),
+            source,
+        };
+        let then = parse(site, &previous)?.entries(&table).map_err(shape)?;
+        let mut document = parse(site, &file)?;
+        let now = document.entries(&table).map_err(shape)?;
+        for (name, entry) in &then {
+            let current = now.iter().find(|(other, _)| other == name);
+            let put_back = match current {
+                None => true,
+                Some((_, current)) => parse_entry_name(name).is_some() && current != entry,
+            };
+            if put_back && let Some(entry) = Value::from_json(entry) {
+                document.set(&table, name, &entry).map_err(shape)?;
+            }
+        }
+        for (name, _) in &now {
+            if parse_entry_name(name).is_some() && !then.iter().any(|(other, _)| other == name) {
+                document.remove(&table, name).map_err(shape)?;
+            }
+        }
+        // A file Gatehouse created goes away again if nothing else was
+        // written to it since.
+        let created_and_untouched = previous.text.is_none()
+            && document.entries(&[]).is_ok_and(|root| {
+                root.iter().all(|(key, value)| {
+                    table.len() == 1
+                        && table[0] == key
+                        && value.as_object().is_some_and(serde_json::Map::is_empty)
+                })
+            });
+        let after = (!created_and_untouched).then(|| file.with_body(document.to_text()));
+        let plan = self.finish(site, &file, after);
+        self.writer.restore(&plan, &backup)?;
+        Ok(backup)
     }
 
     /// The servers in a client's file that Gatehouse could run instead.
@@ -429,7 +506,7 @@ impl Registrar {
         for name in names {
             document.remove(&table, name).map_err(shape)?;
         }
-        let entry = kind.dialect().render(&self.target, scope, None);
+        let entry = self.render(kind, scope, None);
         document
             .set(&table, &entry_name(None), &entry)
             .map_err(shape)?;
@@ -487,10 +564,7 @@ impl Registrar {
         let mut ours = false;
         for (name, existing) in &entries {
             if let Some(server) = parse_entry_name(name) {
-                let entry = merge(
-                    Some(existing),
-                    site.kind.dialect().render(&self.target, site.scope, server),
-                );
+                let entry = merge(Some(existing), self.render(site.kind, site.scope, server));
                 document.set(&table, name, &entry).map_err(shape)?;
                 ours = true;
             }

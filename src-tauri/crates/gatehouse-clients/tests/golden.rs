@@ -60,6 +60,8 @@ const SITES: &[(ClientKind, Scope)] = &[
 const URL: &str = "http://127.0.0.1:8737/mcp";
 const TOKEN: &str = "gh-test-token-0123456789";
 const PROGRAM: &str = "/opt/gatehouse/bin/gatehouse";
+/// The command Claude Code runs for the token header.
+const HELPER: &str = "/opt/gatehouse/bin/gatehouse token header";
 /// A token from an older install, as the `outdated` fixtures hold it.
 const OLD_TOKEN: &str = "gh-old-token-aaaaaaaaaaaaaaaa";
 
@@ -98,9 +100,15 @@ fn servers_key(kind: ClientKind) -> &'static str {
 }
 
 /// Whether Gatehouse's entry in this file is the HTTP one, holding the
-/// token: user scope of every client but Claude Desktop.
+/// token: user scope of every client but Claude Desktop (the bridge) and
+/// Claude Code (whose `headersHelper` asks Gatehouse for the token).
 fn holds_token(kind: ClientKind, scope: Scope) -> bool {
-    scope == Scope::User && kind != ClientKind::ClaudeDesktop
+    scope == Scope::User && !matches!(kind, ClientKind::ClaudeDesktop | ClientKind::ClaudeCode)
+}
+
+/// Claude Code's user entry: HTTP, with the token from a helper command.
+fn uses_helper(kind: ClientKind, scope: Scope) -> bool {
+    scope == Scope::User && kind == ClientKind::ClaudeCode
 }
 
 /// The entry each client expects, spelled out from clients.md (not from
@@ -117,6 +125,9 @@ fn expected_entry(kind: ClientKind, scope: Scope, server: Option<&str>) -> Json 
         Scope::User => PROGRAM,
         Scope::Project => "gatehouse",
     };
+    if uses_helper(kind, scope) {
+        return json!({ "type": "http", "url": url, "headersHelper": HELPER });
+    }
     if !holds_token(kind, scope) {
         return match kind {
             // Claude Code, VS Code and Gemini spell the transport out.
@@ -133,7 +144,7 @@ fn expected_entry(kind: ClientKind, scope: Scope, server: Option<&str>) -> Json 
         };
     }
     match kind {
-        ClientKind::ClaudeCode | ClientKind::VsCode | ClientKind::Gemini | ClientKind::Continue => {
+        ClientKind::VsCode | ClientKind::Gemini | ClientKind::Continue => {
             json!({ "type": "http", "url": url, "headers": auth })
         }
         ClientKind::Cursor | ClientKind::Zed | ClientKind::LmStudio | ClientKind::Kiro => {
@@ -162,6 +173,7 @@ fn expected_entry(kind: ClientKind, scope: Scope, server: Option<&str>) -> Json 
             json!({ "type": "remote", "url": url, "headers": auth, "enabled": true })
         }
         ClientKind::ClaudeDesktop => unreachable!("Claude Desktop gets the bridge"),
+        ClientKind::ClaudeCode => unreachable!("Claude Code gets the helper"),
     }
 }
 
@@ -521,6 +533,11 @@ fn assert_entry_is_right(kind: ClientKind, scope: Scope, text: &str, server: Opt
         assert!(
             rendered.contains(&format!("\"Authorization\":\"Bearer {TOKEN}\"")),
             "no bearer token in {rendered}"
+        );
+    } else if uses_helper(kind, scope) {
+        assert!(
+            !text.contains(TOKEN),
+            "the token in a file with the helper:\n{text}"
         );
     } else {
         assert!(
@@ -1349,14 +1366,12 @@ fn apply_with_a_stale_base_writes_nothing() {
 #[test]
 fn apply_after_the_client_rewrote_the_file_writes_nothing() {
     let sandbox = Sandbox::new();
-    let (kind, scope) = (ClientKind::ClaudeCode, Scope::User);
+    let (kind, scope) = (ClientKind::Cursor, Scope::User);
     sandbox.write(kind, scope, &fixture(kind, scope, "realistic"));
     let plan = sandbox
         .plan(kind, scope, Action::Register, None)
         .expect("plan");
-    // Claude Code writes its state file all the time.
-    let rewritten =
-        fixture(kind, scope, "realistic").replace("\"numStartups\": 214", "\"numStartups\": 215");
+    let rewritten = format!("{}\n", fixture(kind, scope, "realistic"));
     sandbox.write(kind, scope, &rewritten);
     assert!(matches!(
         sandbox.registrar.apply(&plan, &plan.base()),
@@ -1364,6 +1379,79 @@ fn apply_after_the_client_rewrote_the_file_writes_nothing() {
     ));
     assert_eq!(sandbox.read(kind, scope), Some(rewritten));
     assert_eq!(sandbox.backups(), Vec::<PathBuf>::new());
+}
+
+/// Claude Code writes its state file all the time: a change planned
+/// against its servers still applies after it wrote something else, and
+/// keeps what it wrote.
+#[test]
+fn claude_codes_state_written_since_the_plan_is_kept() {
+    let sandbox = Sandbox::new();
+    let (kind, scope) = (ClientKind::ClaudeCode, Scope::User);
+    let original = fixture(kind, scope, "realistic");
+    sandbox.write(kind, scope, &original);
+    let plan = sandbox
+        .plan(kind, scope, Action::Register, None)
+        .expect("plan");
+    assert!(!plan.by_client_command(), "no `claude` in the sandbox");
+    let rewritten = original.replace("\"numStartups\": 214", "\"numStartups\": 215");
+    assert_ne!(rewritten, original);
+    sandbox.write(kind, scope, &rewritten);
+    sandbox
+        .registrar
+        .apply(&plan, &plan.base())
+        .expect("the servers did not change");
+    let after = sandbox.read(kind, scope).expect("file");
+    assert!(after.contains("\"numStartups\": 215"), "{after}");
+    assert_entry_is_right(kind, scope, &after, None);
+    assert_only_gatehouse_changed(kind, &rewritten, &after);
+    // The backup is the file as it was just before the write.
+    let backups = sandbox.backups();
+    assert_eq!(backups.len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(&backups[0]).expect("backup"),
+        rewritten
+    );
+
+    // Its servers changing, though, is a change the plan did not see.
+    let plan = sandbox
+        .plan(kind, scope, Action::Register, Some("linear"))
+        .expect("plan");
+    let mut root: Json = serde_json::from_str(&after).expect("json");
+    root["mcpServers"]["added-meanwhile"] = json!({ "command": "uvx", "args": ["x"] });
+    let meanwhile = serde_json::to_string_pretty(&root).expect("json");
+    sandbox.write(kind, scope, &meanwhile);
+    assert!(matches!(
+        sandbox.registrar.apply(&plan, &plan.base()),
+        Err(Error::ChangedSince { .. })
+    ));
+    assert_eq!(sandbox.read(kind, scope), Some(meanwhile));
+}
+
+/// Undo in Claude Code's state file puts back Gatehouse's entries only:
+/// the whole backup would throw away what Claude Code wrote since.
+#[test]
+fn undo_in_claude_codes_state_file_keeps_what_claude_code_wrote_since() {
+    let sandbox = Sandbox::new();
+    let (kind, scope) = (ClientKind::ClaudeCode, Scope::User);
+    let original = fixture(kind, scope, "realistic");
+    sandbox.write(kind, scope, &original);
+    sandbox.register(kind, scope);
+    let registered = sandbox.read(kind, scope).expect("file");
+    let rewritten = registered.replace("\"numStartups\": 214", "\"numStartups\": 216");
+    assert_ne!(rewritten, registered);
+    sandbox.write(kind, scope, &rewritten);
+
+    sandbox.registrar.undo(kind, scope, None).expect("undo");
+    let after = sandbox.read(kind, scope).expect("file");
+    assert!(after.contains("\"numStartups\": 216"), "{after}");
+    assert_eq!(entry(kind, &after, "gatehouse"), None);
+    let expected = original.replace("\"numStartups\": 214", "\"numStartups\": 216");
+    assert_eq!(
+        without_gatehouse(kind, parse_root(kind, &after)),
+        without_gatehouse(kind, parse_root(kind, &expected))
+    );
+    assert!(!sandbox.status(kind, scope).can_undo);
 }
 
 #[cfg(unix)]
