@@ -21,6 +21,7 @@ from conftest import (
     APP,
     INSPECTOR,
     MEMORY,
+    PEERS,
     Gatehouse,
     random_token,
     require_private_keyring,
@@ -138,6 +139,102 @@ def test_a_project_entry_is_the_plain_bridge_command_without_the_token(demo: Gat
         "mcpServers": {"gatehouse": {"type": "stdio", "command": "gatehouse", "args": ["bridge"]}}
     }
     assert demo.token not in text
+
+
+# ---------------------------------------------------------- Claude Code
+
+CLAUDE = str(PEERS / "claude")
+
+
+def with_claude(gatehouse: Gatehouse, tmp_path: Path) -> dict[str, str]:
+    """The instance's environment with Claude Code's `claude` on PATH, behind
+    a shim that records every command line it is given."""
+    shims = tmp_path / "shims"
+    shims.mkdir()
+    shim = shims / "claude"
+    shim.write_text(f'#!/bin/sh\nprintf "%s\\n" "$*" >> "{tmp_path}/claude-argv"\nexec "{CLAUDE}" "$@"\n')
+    shim.chmod(0o755)
+    return {
+        **gatehouse.env,
+        "PATH": f"{shims}:{gatehouse.env['PATH']}",
+        # Claude Code stays off the network in tests.
+        "DISABLE_AUTOUPDATER": "1",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    }
+
+
+def claude(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [CLAUDE, *args], env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL
+    )
+    assert done.returncode == 0, f"claude {' '.join(args)} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def test_claude_codes_own_command_registers_gatehouse_and_claude_code_connects(demo: Gatehouse, tmp_path: Path):
+    env = with_claude(demo, tmp_path)
+    state = user_home(demo) / ".claude.json"
+    # Claude Code has been used: its state file holds its own keys and a server.
+    github = {"type": "stdio", "command": "npx", "args": ["-y", "@modelcontextprotocol/server-github"], "env": {}}
+    state.write_text(
+        json.dumps({"numStartups": 7, "mcpServers": {"github": github}, "projects": {}}, indent=2) + "\n",
+        encoding="utf-8",
+    )
+
+    done = run_app(env, "client", "register", "claude-code")
+    assert f"Updated {state} through `claude mcp`." in done.stdout, done.stdout
+    written = json.loads(state.read_text(encoding="utf-8"))
+    assert written["numStartups"] == 7 and written["mcpServers"]["github"] == github
+    entry = written["mcpServers"]["gatehouse"]
+    assert entry == {
+        "type": "http",
+        "url": demo.url,
+        "headersHelper": f"GATEHOUSE_HOME={demo.home} {os.path.realpath(APP)} token header",
+    }, entry
+    # Claude Code asks Gatehouse for the token: it is in no file and was on
+    # no command line.
+    assert demo.token not in state.read_text(encoding="utf-8")
+    argv = (tmp_path / "claude-argv").read_text(encoding="utf-8")
+    assert "mcp add-json --scope user gatehouse" in argv and demo.token not in argv, argv
+
+    # Claude Code's own health check runs the helper and connects.
+    listed = claude(env, "mcp", "list")
+    assert f"gatehouse: {demo.url} (HTTP) - ✔ Connected" in listed, listed
+    states = {c["id"]: c for c in json.loads(run_app(env, "client", "list", "--json").stdout)}
+    assert states["claude-code"]["user"]["state"] == "registered", states["claude-code"]
+
+    # A wrong token is refused: the check above is not vacuous.
+    broken = dict(entry, headersHelper="echo '{\"Authorization\": \"Bearer not-the-token-0000\"}'")
+    claude(env, "mcp", "remove", "gatehouse", "--scope", "user")
+    claude(env, "mcp", "add-json", "--scope", "user", "gatehouse", json.dumps(broken))
+    assert "gatehouse: " + demo.url + " (HTTP) - ✘ Failed to connect" in claude(env, "mcp", "list")
+    states = {c["id"]: c for c in json.loads(run_app(env, "client", "list", "--json").stdout)}
+    assert states["claude-code"]["user"]["state"] == "outdated", states["claude-code"]
+    run_app(env, "client", "register", "claude-code")
+    assert "✔ Connected" in claude(env, "mcp", "list")
+
+    done = run_app(env, "client", "unregister", "claude-code")
+    assert "through `claude mcp`" in done.stdout, done.stdout
+    after = json.loads(state.read_text(encoding="utf-8"))
+    assert after["mcpServers"] == {"github": github} and after["numStartups"] == 7
+    assert "mcp remove gatehouse --scope user" in (tmp_path / "claude-argv").read_text(encoding="utf-8")
+
+
+def test_undo_in_claude_codes_state_file_puts_back_only_gatehouses_entry(demo: Gatehouse, tmp_path: Path):
+    env = with_claude(demo, tmp_path)
+    state = user_home(demo) / ".claude.json"
+    state.write_text(json.dumps({"numStartups": 1, "mcpServers": {}}, indent=2) + "\n", encoding="utf-8")
+    run_app(env, "client", "register", "claude-code")
+    # Claude Code keeps writing its state after that.
+    written = json.loads(state.read_text(encoding="utf-8"))
+    written["numStartups"] = 2
+    written["projects"] = {"/home/ada/app": {"allowedTools": ["Bash(npm test)"]}}
+    state.write_text(json.dumps(written, indent=2) + "\n", encoding="utf-8")
+
+    run_app(env, "client", "undo", "claude-code")
+    after = json.loads(state.read_text(encoding="utf-8"))
+    assert "gatehouse" not in after["mcpServers"]
+    assert after["numStartups"] == 2 and after["projects"] == written["projects"], after
 
 
 # --------------------------------------------------------- safe writes
