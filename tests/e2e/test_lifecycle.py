@@ -141,3 +141,62 @@ def test_close_keeps_running_in_the_tray_and_a_second_launch_reopens(sandbox):
         if app.poll() is None:
             app.kill()
             app.wait()
+
+
+def write_config(env, text):
+    home = Path(env["GATEHOUSE_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "gatehouse.toml").write_text(text)
+
+
+def test_a_launch_right_after_quit_waits_for_the_quitting_instance_then_starts(sandbox):
+    env, scratch = sandbox
+    # A server that ignores the end of stdin and SIGTERM: the old instance
+    # takes its whole stop sequence (about 6 s) to quit.
+    write_config(
+        env,
+        "[servers.slow]\n"
+        'command = "sh"\n'
+        f"args = [\"-c\", \"trap '' TERM; '{APP}' demo-server; sleep 30\"]\n",
+    )
+    first_log = open(scratch / "first.log", "w+")
+    first = subprocess.Popen([APP], env=env, stderr=first_log, stdout=first_log)
+    second = None
+    try:
+        wait_for(lambda: "running tools=" in (scratch / "first.log").read_text())
+        first.send_signal(signal.SIGTERM)  # Quit
+        wait_for(lambda: "shutting down" in (scratch / "first.log").read_text())
+        second_log = open(scratch / "second.log", "w+")
+        second = subprocess.Popen([APP], env=env, stderr=second_log, stdout=second_log)
+
+        assert first.wait(timeout=20) == 0
+        # The new launch waited, then started its own core and servers.
+        wait_for(lambda: "running tools=" in (scratch / "second.log").read_text(), timeout=20)
+        text = (scratch / "second.log").read_text()
+        assert "still quitting; waiting for it" in text, text
+        assert second.poll() is None, text
+        assert "panicked" not in text and "cannot start" not in text, text
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=20) == 0
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def test_a_launch_while_gatehouse_serve_runs_says_so_without_a_crash(sandbox):
+    env, scratch = sandbox
+    write_config(env, "")
+    serve_log = open(scratch / "serve.log", "w+")
+    serve = subprocess.Popen([APP, "serve", "--addr", "127.0.0.1:0"], env=env, stderr=serve_log, stdout=serve_log)
+    try:
+        wait_for(lambda: "gateway listening" in (scratch / "serve.log").read_text())
+        app = subprocess.run([APP], env=env, capture_output=True, text=True, timeout=30)
+        assert app.returncode == 1, app.stderr
+        assert f"Gatehouse is already running (pid {serve.pid})" in app.stderr, app.stderr
+        assert "panicked" not in app.stderr, app.stderr
+        assert serve.poll() is None
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=20)

@@ -14,11 +14,13 @@
 //! - `clients`: the Clients view's commands (register, diff, undo, import).
 //! - `dto`: the JSON shapes the UI receives.
 //! - `error`: the `{kind, message}` error the UI receives.
+//! - `relaunch`: a launch that meets an instance still quitting waits for it.
 
 mod clients;
 mod commands;
 mod dto;
 mod error;
+mod relaunch;
 mod tray;
 mod window;
 
@@ -87,8 +89,13 @@ fn run(
     // starts servers of its own.
     let started: Arc<OnceLock<Arc<Core>>> = Arc::default();
     let setup_started = started.clone();
+    // An error returned from `setup` makes Tauri panic: a core that cannot
+    // start ends the app instead, and is reported once the loop returns.
+    let failed: Arc<OnceLock<anyhow::Error>> = Arc::default();
+    let setup_failed = failed.clone();
     let config = config.clone();
     let gateway = gateway.clone();
+    let launch_paths = paths.clone();
 
     let app = tauri::Builder::default()
         // First, so a second launch exits before doing anything else.
@@ -126,7 +133,14 @@ fn run(
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .setup(move |app| {
-            let core = Arc::new(Core::start(paths, &config, &gateway)?);
+            let core = match start_core(paths, &config, &gateway) {
+                Ok(core) => Arc::new(core),
+                Err(err) => {
+                    let _ = setup_failed.set(err.into());
+                    app.handle().exit(1);
+                    return Ok(());
+                }
+            };
             setup_started.get_or_init(|| core.clone());
             app.manage(AppState { core });
             tray::create(app.handle())?;
@@ -139,8 +153,19 @@ fn run(
             }
             Ok(())
         })
-        .build(tauri::generate_context!())
-        .context("cannot start the tray app")?;
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        Err(err) => {
+            if err
+                .to_string()
+                .contains("forward arguments to the running instance")
+            {
+                relaunch::after_failed_handover(&launch_paths);
+            }
+            return Err(err).context("cannot start the tray app");
+        }
+    };
 
     let exit_code = app.run_return(|_handle, event| {
         if let RunEvent::ExitRequested {
@@ -154,8 +179,28 @@ fn run(
     if let Some(core) = started.get() {
         runtime.block_on(core.shutdown());
     }
+    if let Some(err) = failed.get() {
+        anyhow::bail!("cannot start the tray app: {err:#}");
+    }
     tracing::info!(exit_code, "tray app exited");
     Ok(())
+}
+
+/// Starts the core; when the files are held by an instance of this app
+/// that is quitting, waits for it first.
+fn start_core(
+    paths: Paths,
+    config: &Config,
+    gateway: &gatehouse_core::GatewayRequest,
+) -> Result<Core, gatehouse_core::Error> {
+    match Core::start(paths.clone(), config, gateway) {
+        Err(gatehouse_core::Error::AlreadyRunning { pid: Some(pid), .. })
+            if relaunch::wait_for_quitting(pid) =>
+        {
+            Core::start(paths, config, gateway)
+        }
+        other => other,
+    }
 }
 
 /// Refreshes the tray and tells the UI whenever any server's state changes.

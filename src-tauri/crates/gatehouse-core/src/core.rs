@@ -34,6 +34,8 @@ pub enum Error {
         lock: std::path::PathBuf,
         /// Who holds it, e.g. `pid 1234`.
         holder: String,
+        /// The holder's pid, when the lock file says.
+        pid: Option<u32>,
     },
     /// The call log cannot be opened (a newer Gatehouse's file, a damaged
     /// one): Gatehouse does not run tool calls it cannot record.
@@ -80,7 +82,7 @@ impl Core {
     /// created, or this executable cannot be found.
     pub fn start(paths: Paths, config: &Config, gateway: &GatewayRequest) -> Result<Core, Error> {
         paths.create_dirs()?;
-        let lock = lock_instance(&paths.runtime_dir.join("gatehouse.lock"))?;
+        let lock = lock_instance(&instance_lock(&paths))?;
         let pid_dir = paths.runtime_dir.join("servers");
         let mut context = LaunchContext::from_current_process(&paths.data_dir, Some(&pid_dir))
             .map_err(Error::SelfExe)?;
@@ -307,6 +309,26 @@ async fn prune_daily(approvals: Approvals, token: CancellationToken) {
 
 /// Takes the instance lock: an advisory lock on a file in the runtime
 /// directory, released by the OS when this process ends, however it ends.
+/// The file whose lock one core holds while it runs on these files.
+fn instance_lock(paths: &Paths) -> std::path::PathBuf {
+    paths.runtime_dir.join("gatehouse.lock")
+}
+
+/// The pid of the process whose core runs on `paths`' files, if one does.
+pub fn instance_holder(paths: &Paths) -> Option<u32> {
+    use std::io::Read;
+
+    let mut file = std::fs::File::open(instance_lock(paths)).ok()?;
+    match file.try_lock_shared() {
+        Ok(()) => None,
+        Err(_) => {
+            let mut pid = String::new();
+            file.read_to_string(&mut pid).ok()?;
+            pid.trim().parse().ok()
+        }
+    }
+}
+
 /// The file holds the owner's pid, for the error a second instance shows.
 fn lock_instance(path: &std::path::Path) -> Result<std::fs::File, Error> {
     use std::io::{Read, Seek, Write};
@@ -327,6 +349,7 @@ fn lock_instance(path: &std::path::Path) -> Result<std::fs::File, Error> {
         Err(std::fs::TryLockError::WouldBlock) => {
             let mut holder = String::new();
             drop(file.read_to_string(&mut holder));
+            let pid = holder.trim().parse().ok();
             let holder = match holder.trim() {
                 "" => "another process".to_owned(),
                 pid => format!("pid {pid}"),
@@ -334,6 +357,7 @@ fn lock_instance(path: &std::path::Path) -> Result<std::fs::File, Error> {
             return Err(Error::AlreadyRunning {
                 lock: path.to_owned(),
                 holder,
+                pid,
             });
         }
         Err(std::fs::TryLockError::Error(err)) => return Err(lock_err(err)),

@@ -28,7 +28,7 @@ mod reload;
 pub mod secrets;
 pub mod token;
 
-pub use crate::core::{Core, Error, STORE_FILE};
+pub use crate::core::{Core, Error, STORE_FILE, instance_holder};
 pub use crate::endpoint::{GatewayInfo, GatewayRequest, configured_addr};
 pub use gatehouse_approvals as approvals;
 pub use gatehouse_config as config;

@@ -1,0 +1,104 @@
+//! A launch that meets an instance still quitting.
+//!
+//! Someone chooses Quit and opens Gatehouse again at once. The old instance
+//! still holds Gatehouse's files while it stops its servers (up to two
+//! 3-second steps each), and for a moment it may still own the
+//! single-instance name without taking the hand-over. Either used to end
+//! the new launch with an error; instead it waits for the old one to finish
+//! and then starts.
+
+use std::time::{Duration, Instant};
+
+use gatehouse_core::config::Paths;
+
+/// How long a quitting instance may take: the supervisor's stop sequence
+/// (stdin closed, SIGTERM, SIGKILL, 3 s apart) with room to spare.
+const QUIT_WAIT: Duration = Duration::from_secs(15);
+
+/// Set in a launch that was started again after waiting, so it does not
+/// wait and start again a second time.
+const RELAUNCHED: &str = "GATEHOUSE_RELAUNCHED";
+
+/// When the process that holds Gatehouse's files is another instance of
+/// this app, which then can only be quitting (a running one would have
+/// taken the hand-over), waits until it is gone. Returns whether it is.
+pub fn wait_for_quitting(pid: u32) -> bool {
+    if !is_this_app(pid) {
+        return false;
+    }
+    tracing::info!(
+        pid,
+        "the previous instance is still quitting; waiting for it"
+    );
+    let deadline = Instant::now() + QUIT_WAIT;
+    while Instant::now() < deadline {
+        if !is_alive(pid) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+/// The single-instance hand-over failed: the instance that took the name is
+/// going away. If it is this app quitting, waits for it and runs this
+/// launch again from the start, in a fresh process (this one's GTK and
+/// Tauri are already set up). Returns only if that cannot be done.
+pub fn after_failed_handover(paths: &Paths) {
+    if std::env::var_os(RELAUNCHED).is_some() {
+        return;
+    }
+    let Some(pid) = gatehouse_core::instance_holder(paths) else {
+        return;
+    };
+    if wait_for_quitting(pid) {
+        exec_again();
+    }
+}
+
+#[cfg(unix)]
+fn exec_again() {
+    use std::os::unix::process::CommandExt;
+
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let err = std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env(RELAUNCHED, "1")
+        .exec();
+    tracing::warn!(%err, "cannot start again");
+}
+
+#[cfg(not(unix))]
+fn exec_again() {}
+
+/// Whether `pid` runs this same executable.
+#[cfg(target_os = "linux")]
+fn is_this_app(pid: u32) -> bool {
+    let theirs = std::fs::read_link(format!("/proc/{pid}/exe"));
+    let ours = std::env::current_exe();
+    matches!((theirs, ours), (Ok(theirs), Ok(ours)) if theirs == ours)
+}
+
+// Elsewhere the single-instance plugin hands over through the OS, which
+// does not show this race; a held lock stays an error there.
+#[cfg(not(target_os = "linux"))]
+fn is_this_app(_pid: u32) -> bool {
+    false
+}
+
+#[cfg(target_os = "linux")]
+fn is_alive(pid: u32) -> bool {
+    // A zombie has quit; its parent just has not reaped it.
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_some_and(|state| state != "Z")
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn is_alive(_pid: u32) -> bool {
+    false
+}
