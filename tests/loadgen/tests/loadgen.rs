@@ -178,6 +178,26 @@ fn stdio_sessions_make_every_call() {
     assert_eq!(report["protocol_version"], "2025-06-18");
 }
 
+/// The floor endpoint answers a real session's calls as the echo server
+/// would, so loadgen counts them all as good.
+#[test]
+fn http_floor_answers_every_call_like_the_echo_server() {
+    let mut floor = Command::new(env!("CARGO_BIN_EXE_http-floor"))
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start http-floor");
+    let mut url = String::new();
+    BufReader::new(floor.stdout.take().expect("stdout"))
+        .read_line(&mut url)
+        .expect("its address");
+    let report = report(&["--url", url.trim(), "-c", "4", "-n", "50", "--warmup", "5"]);
+    floor.kill().expect("stop http-floor");
+    floor.wait().expect("reap http-floor");
+    assert_all_ok(&report, 4, 50);
+    assert_eq!(report["transport"], "http");
+}
+
 #[test]
 fn failing_calls_are_counted_and_fail_the_run() {
     // The echo server has no tool `nope`: every call is a JSON-RPC error.
