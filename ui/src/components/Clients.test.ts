@@ -33,7 +33,7 @@ function backendWith(clients: ClientScenario = 'demo'): MockBackend {
   return createMockBackend('demo', { clients });
 }
 
-function show(backend: MockBackend, props: { visible?: boolean } = {}) {
+function show(backend: MockBackend, props: { visible?: boolean; serverNames?: string[] } = {}) {
   const onerror = vi.fn<(err: ApiError) => void>();
   const view = render(Clients, { props: { backend, visible: true, onerror, ...props } });
   return { onerror, ...view };
@@ -424,6 +424,75 @@ describe('clients: register, update, unregister', () => {
     await ready('gemini');
     expect(document.querySelector('#review-cursor-user')).toBeNull();
     expect(document.querySelectorAll('.review')).toHaveLength(1);
+  });
+});
+
+describe('clients: per-server entries', () => {
+  const perServer = (id: string) => el('.per-server', fileOf(id));
+
+  it('gives a server its own entry after showing the change, then removes it again', async () => {
+    const backend = backendWith();
+    const apply = vi.spyOn(backend, 'applyClientChange');
+    show(backend, { serverNames: ['filesystem', 'git'] });
+    await loaded();
+
+    const add = el<HTMLSelectElement>('select.entry-add', perServer('cursor'));
+    expect(add.getAttribute('aria-label')).toBe('Give a server its own entry (Cursor, user file)');
+    expect(Array.from(add.options).map((o) => o.textContent)).toEqual(['Add…', 'filesystem', 'git']);
+    add.value = 'git';
+    await fireEvent.change(add);
+    const confirm = await ready('cursor');
+    const panel = review('cursor');
+    expect(text(el('.review-title', panel))).toBe('Give git its own entry in Cursor');
+    const added = [...panel.querySelectorAll('.line[data-kind="add"]')].map(text).join('\n');
+    expect(added).toContain('"gatehouse-git": {');
+    expect(added).toContain('"url": "http://127.0.0.1:8737/mcp/git",');
+    // The aggregate entry's buttons do not claim this review.
+    expect(button('cursor', 'register').getAttribute('aria-expanded')).toBe('false');
+    await fireEvent.click(confirm);
+    await find('#outcome-cursor-user');
+    expect(apply).toHaveBeenCalledWith(expect.objectContaining({ client: 'cursor', server: 'git' }), expect.any(String));
+
+    const chip = await waitFor(() => el('.entry-chip[data-server="git"]', perServer('cursor')));
+    expect(Array.from(el<HTMLSelectElement>('select.entry-add', perServer('cursor')).options).map((o) => o.value)).toEqual([
+      '',
+      'filesystem',
+    ]);
+    await fireEvent.click(within(chip).getByRole('button', { name: 'Remove the git entry (Cursor, user file)' }));
+    const remove = await ready('cursor');
+    expect(text(el('.review-title', review('cursor')))).toBe('Remove the git entry from Cursor');
+    const removed = [...review('cursor').querySelectorAll('.line[data-kind="del"]')].map(text);
+    expect(removed).toContain('- "gatehouse-git": {');
+    await fireEvent.click(remove);
+    await waitFor(() => expect(perServer('cursor').querySelector('.entry-chip')).toBeNull());
+    expect(apply).toHaveBeenLastCalledWith(
+      expect.objectContaining({ client: 'cursor', action: 'unregister', server: 'git' }),
+      expect.any(String),
+    );
+  });
+
+  it('a bridge entry for one server runs `bridge --server`', async () => {
+    show(backendWith(), { serverNames: ['git'] });
+    await loaded();
+    const add = el<HTMLSelectElement>('select.entry-add', perServer('claude-desktop'));
+    add.value = 'git';
+    await fireEvent.change(add);
+    await ready('claude-desktop');
+    const added = [...review('claude-desktop').querySelectorAll('.line[data-kind="add"]')].map(text).join('\n');
+    expect(added).toMatch(/"args": \["bridge", ?"--server", ?"git"\]|"--server",/);
+  });
+
+  it('without Gatehouse servers or entries there is no per-server row', async () => {
+    show(backendWith(), { serverNames: [] });
+    await loaded();
+    expect(fileOf('cursor').querySelector('.per-server')).toBeNull();
+  });
+
+  it('a broken file offers no per-server entry', async () => {
+    show(backendWith(), { serverNames: ['git'] });
+    await loaded();
+    expect(fileOf('zed').querySelector('.per-server')).toBeNull();
+    expect(fileOf('cursor').querySelector('.per-server')).not.toBeNull();
   });
 });
 

@@ -1584,11 +1584,17 @@ export function createMockBackend(
   const byClientCommand = (spec: ClientSpec, scope: ClientScope): boolean =>
     spec.id === 'claude-code' && scope === 'user';
 
-  const wantedEntry = (spec: ClientSpec, scope: ClientScope): Doc => {
+  /** Gatehouse's entry: the aggregate one, or `server`'s own (its endpoint, or `bridge --server`). */
+  const wantedEntry = (spec: ClientSpec, scope: ClientScope, server: string | null = null): Doc => {
     if (spec.http !== null && scope === 'user') {
-      return spec.http(gateway.url ?? `http://${gateway.addr}/mcp`, `Bearer ${gateway.tokenHint}`);
+      const url = gateway.url ?? `http://${gateway.addr}/mcp`;
+      return spec.http(server === null ? url : `${url}/${server}`, `Bearer ${gateway.tokenHint}`);
     }
-    return spec.stdio(scope === 'user' ? MOCK_GATEHOUSE_BIN : 'gatehouse');
+    const entry = spec.stdio(scope === 'user' ? MOCK_GATEHOUSE_BIN : 'gatehouse');
+    if (server === null) return entry;
+    const argv = Array.isArray(entry.args) ? 'args' : 'command';
+    const list = entry[argv];
+    return Array.isArray(list) ? { ...entry, [argv]: [...list, '--server', server] } : entry;
   };
 
   const serversOf = (spec: ClientSpec, doc: Doc | null): Doc => {
@@ -1601,12 +1607,17 @@ export function createMockBackend(
     const file = fileAt(path);
     const form: EntryForm = spec.http !== null && scope === 'user' ? 'http' : 'stdio';
     const base = { scope, path, form, canUndo: file.backups.length > 0 };
-    if (file.broken !== null) return { ...base, state: 'unreadable', detail: file.broken, otherServers: [] };
+    if (file.broken !== null) {
+      return { ...base, state: 'unreadable', detail: file.broken, otherServers: [], serverEntries: [] };
+    }
     const table = serversOf(spec, file.doc);
     const otherServers = Object.keys(table).filter((name) => !isGatehouseEntry(name));
-    if (!('gatehouse' in table)) return { ...base, state: 'absent', detail: null, otherServers };
+    const serverEntries = Object.keys(table)
+      .filter((name) => name.startsWith('gatehouse-') && name.length > 'gatehouse-'.length)
+      .map((name) => name.slice('gatehouse-'.length));
+    if (!('gatehouse' in table)) return { ...base, state: 'absent', detail: null, otherServers, serverEntries };
     const why = compareEntry(table.gatehouse, wantedEntry(spec, scope));
-    return { ...base, state: why === null ? 'registered' : 'outdated', detail: why, otherServers };
+    return { ...base, state: why === null ? 'registered' : 'outdated', detail: why, otherServers, serverEntries };
   };
 
   const clientView = (spec: ClientSpec, project: string | null): ClientInfo => ({
@@ -1653,7 +1664,12 @@ export function createMockBackend(
       throw new ApiError('NoSuchServer', `there is no server \`${req.server}\``);
     }
     const entry = req.server === null ? 'gatehouse' : `gatehouse-${req.server}`;
-    const after = changedDoc(spec, file.doc, entry, req.action === 'register' ? wantedEntry(spec, req.scope) : null);
+    const after = changedDoc(
+      spec,
+      file.doc,
+      entry,
+      req.action === 'register' ? wantedEntry(spec, req.scope, req.server) : null,
+    );
     const before = textOf(spec, file.doc);
     const diff = unifiedDiff(path, before, textOf(spec, after));
     const plan: ClientPlan = {

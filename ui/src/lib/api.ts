@@ -233,6 +233,8 @@ export interface ClientTarget {
   detail: string | null;
   /** Servers the client has besides Gatehouse's entries (importable), by name. */
   otherServers: string[];
+  /** Gatehouse servers that have a per-server entry (`gatehouse-<server>`) in this file. */
+  serverEntries: string[];
   /** A backup exists that Undo would restore. */
   canUndo: boolean;
 }

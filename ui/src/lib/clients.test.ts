@@ -30,6 +30,7 @@ function target(partial: Partial<ClientTarget> = {}): ClientTarget {
     form: 'http',
     detail: null,
     otherServers: [],
+    serverEntries: [],
     canUndo: false,
     ...partial,
   };

@@ -235,8 +235,13 @@ export function diffStats(lines: readonly DiffLine[]): { added: number; removed:
 /** What a change review is about: the button that opened it. */
 export type ChangeVerb = RegisterVerb | 'unregister';
 
-export function changeTitle(verb: ChangeVerb, client: string, scope: ClientScope): string {
+export function changeTitle(verb: ChangeVerb, client: string, scope: ClientScope, server: string | null = null): string {
   const where = scope === 'user' ? `${client}` : `${client}’s project file`;
+  if (server !== null) {
+    return verb === 'unregister'
+      ? `Remove the ${server} entry from ${where}`
+      : `Give ${server} its own entry in ${where}`;
+  }
   switch (verb) {
     case 'register':
       return `Register Gatehouse with ${where}`;
