@@ -438,7 +438,7 @@ describe('clients: per-server entries', () => {
 
     const add = el<HTMLSelectElement>('select.entry-add', perServer('cursor'));
     expect(add.getAttribute('aria-label')).toBe('Give a server its own entry (Cursor, user file)');
-    expect(Array.from(add.options).map((o) => o.textContent)).toEqual(['Add…', 'filesystem', 'git']);
+    expect(Array.from(add.options).map((o) => o.textContent)).toEqual(['+ Add', 'filesystem', 'git']);
     add.value = 'git';
     await fireEvent.change(add);
     const confirm = await ready('cursor');
@@ -486,6 +486,13 @@ describe('clients: per-server entries', () => {
     show(backendWith(), { serverNames: [] });
     await loaded();
     expect(fileOf('cursor').querySelector('.per-server')).toBeNull();
+  });
+
+  it('a client not found here is offered no per-server entry', async () => {
+    show(backendWith(), { serverNames: ['git'] });
+    await loaded();
+    expect(card('windsurf').getAttribute('data-installed')).toBe('false');
+    expect(fileOf('windsurf').querySelector('.per-server')).toBeNull();
   });
 
   it('a broken file offers no per-server entry', async () => {
