@@ -849,9 +849,13 @@ The *HTTP floor* row shows how far any HTTP gateway could get here: an
 endpoint (tests/loadgen `http-floor`, axum) that decodes each request and
 answers it as the echo server would, with no session, no policy, no log
 and no server behind it. What it costs is HTTP itself, the load
-generator's client included, on the same 2 cores. Where the floor is below
-70 % of direct stdio, the target cannot be met over HTTP on this machine,
-whatever the gateway does.
+generator's client included, on the same 2 cores. At concurrency 32 it
+runs faster than direct stdio, whose 32 echo-server processes share the 2
+cores, so HTTP is not what keeps Gatehouse from 70 % of direct stdio there:
+its own work per call is. The largest part of that is rmcp's Streamable
+HTTP session service (a worker task and channels per request, SSE
+framing); getting under a third of it would mean serving `tools/call` on a
+path of Gatehouse's own beside rmcp's.
 """
 
 
