@@ -434,19 +434,31 @@ fn launch_app() -> anyhow::Result<ExitCode> {
             app.display()
         );
     }
-    let mut command = std::process::Command::new(&app);
-    command.args(std::env::args_os().skip(1));
+    hand_over(&app, &[])
+}
+
+/// Runs `program` in this process's place, with this process's arguments
+/// and `env` added: `exec` on Unix, so the terminal, signals and exit code
+/// pass straight through; elsewhere it runs it and returns its exit code.
+///
+/// # Errors
+/// When `program` cannot be started.
+pub fn hand_over(program: &std::path::Path, env: &[(&str, &str)]) -> anyhow::Result<ExitCode> {
+    let mut command = std::process::Command::new(program);
+    command
+        .args(std::env::args_os().skip(1))
+        .envs(env.iter().copied());
     #[cfg(unix)]
     {
         use std::os::unix::process::CommandExt as _;
         let err = command.exec();
-        Err(err).with_context(|| format!("cannot start {}", app.display()))
+        Err(err).with_context(|| format!("cannot start {}", program.display()))
     }
     #[cfg(not(unix))]
     {
         let status = command
             .status()
-            .with_context(|| format!("cannot start {}", app.display()))?;
+            .with_context(|| format!("cannot start {}", program.display()))?;
         Ok(status
             .code()
             .and_then(|code| u8::try_from(code).ok())

@@ -53,8 +53,7 @@ fn launch(cli: &Cli) -> anyhow::Result<ExitCode> {
         &gatehouse_cli::gateway_request(&cli.gateway),
         cli.open || first_run,
         gatehouse_cli::runtime()?,
-    )?;
-    Ok(ExitCode::SUCCESS)
+    )
 }
 
 /// What commands can reach: the running core.
@@ -78,7 +77,7 @@ fn run(
     gateway: &gatehouse_core::GatewayRequest,
     open_window: bool,
     runtime: tokio::runtime::Runtime,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<ExitCode> {
     check_display()?;
     tauri::async_runtime::set(runtime.handle().clone());
     // The core spawns its tasks from `setup`, on the main thread.
@@ -160,8 +159,9 @@ fn run(
             if err
                 .to_string()
                 .contains("forward arguments to the running instance")
+                && let Some(outcome) = relaunch::after_failed_handover(&launch_paths)
             {
-                relaunch::after_failed_handover(&launch_paths);
+                return outcome;
             }
             return Err(err).context("cannot start the tray app");
         }
@@ -183,7 +183,7 @@ fn run(
         anyhow::bail!("cannot start the tray app: {err:#}");
     }
     tracing::info!(exit_code, "tray app exited");
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Starts the core; when the files are held by an instance of this app

@@ -7,6 +7,7 @@
 //! the new launch with an error; instead it waits for the old one to finish
 //! and then starts.
 
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use gatehouse_core::config::Paths;
@@ -43,35 +44,19 @@ pub fn wait_for_quitting(pid: u32) -> bool {
 /// The single-instance hand-over failed: the instance that took the name is
 /// going away. If it is this app quitting, waits for it and runs this
 /// launch again from the start, in a fresh process (this one's GTK and
-/// Tauri are already set up). Returns only if that cannot be done.
-pub fn after_failed_handover(paths: &Paths) {
+/// Tauri are already set up), whose outcome this returns. `None` when that
+/// is not the case.
+pub fn after_failed_handover(paths: &Paths) -> Option<anyhow::Result<ExitCode>> {
     if std::env::var_os(RELAUNCHED).is_some() {
-        return;
+        return None;
     }
-    let Some(pid) = gatehouse_core::instance_holder(paths) else {
-        return;
-    };
-    if wait_for_quitting(pid) {
-        exec_again();
+    let pid = gatehouse_core::instance_holder(paths)?;
+    if !wait_for_quitting(pid) {
+        return None;
     }
+    let exe = std::env::current_exe().ok()?;
+    Some(gatehouse_cli::hand_over(&exe, &[(RELAUNCHED, "1")]))
 }
-
-#[cfg(unix)]
-fn exec_again() {
-    use std::os::unix::process::CommandExt;
-
-    let Ok(exe) = std::env::current_exe() else {
-        return;
-    };
-    let err = std::process::Command::new(exe)
-        .args(std::env::args_os().skip(1))
-        .env(RELAUNCHED, "1")
-        .exec();
-    tracing::warn!(%err, "cannot start again");
-}
-
-#[cfg(not(unix))]
-fn exec_again() {}
 
 /// Whether `pid` runs this same executable.
 #[cfg(target_os = "linux")]

@@ -34,8 +34,22 @@ impl FileText {
     /// [`Error::Io`] when the file exists but cannot be read or is not UTF-8.
     pub fn read(path: &Path) -> Result<FileText> {
         let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-        let text = match std::fs::read(&path) {
-            Ok(bytes) => Some(String::from_utf8(bytes).map_err(|_| {
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => Some(bytes),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => return Err(Error::io(&path, source)),
+        };
+        FileText::from_bytes(path, bytes)
+    }
+
+    /// The file at `path` with content `bytes` (`None`: it does not exist),
+    /// e.g. as a backup holds it.
+    ///
+    /// # Errors
+    /// [`Error::Io`] when the content is not UTF-8.
+    pub(crate) fn from_bytes(path: PathBuf, bytes: Option<Vec<u8>>) -> Result<FileText> {
+        let text = match bytes {
+            Some(bytes) => Some(String::from_utf8(bytes).map_err(|_| {
                 Error::io(
                     &path,
                     std::io::Error::new(
@@ -44,16 +58,14 @@ impl FileText {
                     ),
                 )
             })?),
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => return Err(Error::io(&path, source)),
+            None => None,
         };
         Ok(FileText { path, text })
     }
 
     /// The text to parse: without a byte-order mark, which parsers reject.
     pub fn body(&self) -> &str {
-        let text = self.text.as_deref().unwrap_or("");
-        text.strip_prefix(BOM).unwrap_or(text)
+        body_of(self.text.as_deref())
     }
 
     /// `body` edited back into a whole file, with the byte-order mark the
@@ -69,6 +81,12 @@ impl FileText {
     pub fn base(&self) -> String {
         fingerprint(self.text.as_deref())
     }
+}
+
+/// A file's text (`None`: absent, so empty) without its byte-order mark.
+pub(crate) fn body_of(text: Option<&str>) -> &str {
+    let text = text.unwrap_or("");
+    text.strip_prefix(BOM).unwrap_or(text)
 }
 
 fn fingerprint(text: Option<&str>) -> String {

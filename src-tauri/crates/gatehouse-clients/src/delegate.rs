@@ -19,7 +19,7 @@ use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 
 use crate::catalog::Location;
-use crate::change::FileText;
+use crate::change::{FileText, body_of};
 use crate::document::Document;
 use crate::entry::{Comparison, compare};
 use crate::error::{Error, Result};
@@ -34,15 +34,23 @@ pub(crate) struct Delegated {
     /// The client's command line, when it is installed.
     program: Option<PathBuf>,
     location: Location,
+    /// The servers the change was planned against.
     before: Entries,
-    after: Entries,
+    /// The change, entry by entry.
+    steps: Vec<Step>,
 }
 
-/// One command for the client's command line.
+/// One entry's change.
 #[derive(Debug, Clone, PartialEq)]
 enum Step {
+    /// Gone.
     Remove(String),
-    Add(String, Json),
+    /// New (`replaces: false`) or changed.
+    Set {
+        name: String,
+        entry: Json,
+        replaces: bool,
+    },
 }
 
 impl Delegated {
@@ -57,15 +65,11 @@ impl Delegated {
         after: Option<&str>,
         secrets: &[String],
     ) -> Option<Delegated> {
-        let mut delegated = Delegated {
-            program,
-            location: location.clone(),
-            before: entries(location, before)?,
-            after: entries(location, after)?,
-        };
+        let before = entries(location, body_of(before))?;
+        let steps = steps(&before, &entries(location, body_of(after))?);
         // The command line is readable by every local user.
-        let leaks = delegated.steps().iter().any(|step| match step {
-            Step::Add(_, entry) => {
+        let leaks = steps.iter().any(|step| match step {
+            Step::Set { entry, .. } => {
                 let text = entry.to_string();
                 secrets
                     .iter()
@@ -73,10 +77,12 @@ impl Delegated {
             }
             Step::Remove(_) => false,
         });
-        if leaks {
-            delegated.program = None;
-        }
-        Some(delegated)
+        Some(Delegated {
+            program: program.filter(|_| !leaks),
+            location: location.clone(),
+            before,
+            steps,
+        })
     }
 
     /// Whether the client's command line makes the change.
@@ -102,7 +108,7 @@ impl Delegated {
     /// # Errors
     /// [`Error::ChangedSince`] when they are not, or the file no longer parses.
     pub(crate) fn check(&self, now: &FileText) -> Result<()> {
-        match entries(&self.location, now.text.as_deref()) {
+        match entries(&self.location, now.body()) {
             Some(entries) if entries == self.before => Ok(()),
             _ => Err(Error::ChangedSince {
                 path: now.path.clone(),
@@ -111,7 +117,8 @@ impl Delegated {
     }
 
     /// Has the client's command line make the change, then checks that it
-    /// did.
+    /// did. A changed entry is removed and added again, since `add-json`
+    /// refuses a name that exists.
     ///
     /// # Errors
     /// [`Error::ClientCommand`] when a command fails or the file does not
@@ -120,41 +127,61 @@ impl Delegated {
         let Some(program) = &self.program else {
             return Ok(());
         };
-        for step in self.steps() {
-            let mut command = Command::new(program);
-            let shown = match &step {
-                Step::Remove(name) => {
-                    command.args(["mcp", "remove", name.as_str(), "--scope", "user"]);
-                    format!("claude mcp remove {name} --scope user")
+        let run =
+            |args: Vec<String>, shown: String| -> Result<()> {
+                let output = Command::new(program).args(args).output().map_err(|err| {
+                    Error::ClientCommand {
+                        command: shown.clone(),
+                        why: format!("cannot run {}: {err}", program.display()),
+                    }
+                })?;
+                if output.status.success() {
+                    return Ok(());
                 }
-                Step::Add(name, entry) => {
-                    command.args(["mcp", "add-json", "--scope", "user", name.as_str()]);
-                    command.arg(entry.to_string());
-                    format!("claude mcp add-json --scope user {name} …")
-                }
-            };
-            let output = command.output().map_err(|err| Error::ClientCommand {
-                command: shown.clone(),
-                why: format!("cannot run {}: {err}", program.display()),
-            })?;
-            if !output.status.success() {
                 let stderr = String::from_utf8_lossy(&output.stderr);
                 let stdout = String::from_utf8_lossy(&output.stdout);
                 let said = [stderr.trim(), stdout.trim()]
                     .into_iter()
                     .find(|text| !text.is_empty())
                     .unwrap_or("no message");
-                return Err(Error::ClientCommand {
+                Err(Error::ClientCommand {
                     command: shown,
                     why: format!("{} ({said})", output.status),
-                });
+                })
+            };
+        let remove = |name: &str| {
+            run(
+                ["mcp", "remove", name, "--scope", "user"]
+                    .map(str::to_owned)
+                    .to_vec(),
+                format!("claude mcp remove {name} --scope user"),
+            )
+        };
+        for step in &self.steps {
+            match step {
+                Step::Remove(name) => remove(name)?,
+                Step::Set {
+                    name,
+                    entry,
+                    replaces,
+                } => {
+                    if *replaces {
+                        remove(name)?;
+                    }
+                    let mut args = ["mcp", "add-json", "--scope", "user", name.as_str()]
+                        .map(str::to_owned)
+                        .to_vec();
+                    args.push(entry.to_string());
+                    run(args, format!("claude mcp add-json --scope user {name} …"))?;
+                }
             }
         }
         self.verify(path)
     }
 
     /// `now`'s text with the change made to its servers, for when
-    /// Gatehouse writes the file itself.
+    /// Gatehouse writes the file itself. A changed entry is set where it
+    /// stands.
     ///
     /// # Errors
     /// [`Error::ChangedSince`] when the file no longer parses.
@@ -165,50 +192,22 @@ impl Delegated {
         let mut document =
             Document::parse(now.body(), self.location.format).map_err(|_| changed())?;
         let table = self.location.table();
-        for step in self.steps() {
+        for step in &self.steps {
             match step {
-                // A changed entry is set where it stands.
-                Step::Remove(name) if self.after.iter().any(|(other, _)| *other == name) => {}
                 Step::Remove(name) => {
-                    document.remove(&table, &name).map_err(|_| changed())?;
+                    document.remove(&table, name).map_err(|_| changed())?;
                 }
-                Step::Add(name, entry) => {
-                    let entry = Value::from_json(&entry).ok_or_else(changed)?;
-                    document.set(&table, &name, &entry).map_err(|_| changed())?;
+                Step::Set { name, entry, .. } => {
+                    let entry = Value::from_json(entry).ok_or_else(changed)?;
+                    document.set(&table, name, &entry).map_err(|_| changed())?;
                 }
             }
         }
         Ok(now.with_body(document.to_text()))
     }
 
-    /// The commands, in order: entries gone are removed; entries new or
-    /// changed are (removed and) added, since `add-json` refuses a name
-    /// that exists.
-    fn steps(&self) -> Vec<Step> {
-        let find = |entries: &Entries, name: &str| {
-            entries
-                .iter()
-                .find(|(other, _)| other == name)
-                .map(|(_, entry)| entry.clone())
-        };
-        let mut steps = Vec::new();
-        for (name, entry) in &self.before {
-            match find(&self.after, name) {
-                None => steps.push(Step::Remove(name.clone())),
-                Some(wanted) if wanted != *entry => steps.push(Step::Remove(name.clone())),
-                Some(_) => {}
-            }
-        }
-        for (name, entry) in &self.after {
-            if find(&self.before, name).as_ref() != Some(entry) {
-                steps.push(Step::Add(name.clone(), entry.clone()));
-            }
-        }
-        steps
-    }
-
-    /// The file now has every planned entry (as far as how to reach the
-    /// server goes: the client drops keys it does not know) and none of the
+    /// The file now has every entry set (as far as how to reach the server
+    /// goes: the client drops keys it does not know) and none of the
     /// removed ones.
     fn verify(&self, path: &Path) -> Result<()> {
         let now = FileText::read(path)?;
@@ -216,15 +215,20 @@ impl Delegated {
             command: "claude mcp".to_owned(),
             why,
         };
-        let entries = entries(&self.location, now.text.as_deref())
+        let entries = entries(&self.location, now.body())
             .ok_or_else(|| failed(format!("{} no longer parses afterwards", path.display())))?;
-        for step in self.steps() {
-            let found = |name: &str| entries.iter().find(|(other, _)| other == name);
+        let found = |name: &str| {
+            entries
+                .iter()
+                .find(|(other, _)| other == name)
+                .map(|(_, entry)| entry)
+        };
+        for step in &self.steps {
             match step {
-                Step::Add(name, wanted) => {
-                    let current = found(&name).is_some_and(|(_, entry)| {
-                        Value::from_json(&wanted)
-                            .is_some_and(|wanted| compare(entry, &wanted) == Comparison::Current)
+                Step::Set { name, entry, .. } => {
+                    let current = found(name).is_some_and(|found| {
+                        Value::from_json(entry)
+                            .is_some_and(|wanted| compare(found, &wanted) == Comparison::Current)
                     });
                     if !current {
                         return Err(failed(format!(
@@ -233,25 +237,47 @@ impl Delegated {
                         )));
                     }
                 }
-                Step::Remove(name) => {
-                    let added_back = self.after.iter().any(|(other, _)| *other == name);
-                    if !added_back && found(&name).is_some() {
-                        return Err(failed(format!(
-                            "it succeeded, but {} still holds `{name}`",
-                            path.display()
-                        )));
-                    }
+                Step::Remove(name) if found(name).is_some() => {
+                    return Err(failed(format!(
+                        "it succeeded, but {} still holds `{name}`",
+                        path.display()
+                    )));
                 }
+                Step::Remove(_) => {}
             }
         }
         Ok(())
     }
 }
 
-/// The servers in `text`, a whole file at `location` (none when absent).
-fn entries(location: &Location, text: Option<&str>) -> Option<Entries> {
-    let text = text.unwrap_or("");
-    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+/// The change from `before` to `after`, entry by entry.
+fn steps(before: &Entries, after: &Entries) -> Vec<Step> {
+    let find = |entries: &Entries, name: &str| {
+        entries
+            .iter()
+            .find(|(other, _)| other == name)
+            .map(|(_, entry)| entry.clone())
+    };
+    let mut steps: Vec<Step> = before
+        .iter()
+        .filter(|(name, _)| find(after, name).is_none())
+        .map(|(name, _)| Step::Remove(name.clone()))
+        .collect();
+    for (name, entry) in after {
+        let old = find(before, name);
+        if old.as_ref() != Some(entry) {
+            steps.push(Step::Set {
+                name: name.clone(),
+                entry: entry.clone(),
+                replaces: old.is_some(),
+            });
+        }
+    }
+    steps
+}
+
+/// The servers in `body`, a file at `location` without its byte-order mark.
+fn entries(location: &Location, body: &str) -> Option<Entries> {
     Document::parse(body, location.format)
         .ok()?
         .entries(&location.table())

@@ -320,14 +320,7 @@ impl Registrar {
         server: Option<&str>,
     ) -> Option<Option<String>> {
         let backup = self.writer.backups().latest(&file.path).ok()??;
-        let text = match backup.content {
-            Some(bytes) => Some(String::from_utf8(bytes).ok()?),
-            None => None,
-        };
-        let previous = FileText {
-            path: file.path.clone(),
-            text,
-        };
+        let previous = FileText::from_bytes(file.path.clone(), backup.content).ok()?;
         let mut document = parse(site, &previous).ok()?;
         let table = site.location.table();
         let name = entry_name(server);
@@ -396,21 +389,7 @@ impl Registrar {
             .ok_or_else(|| Error::NoBackup {
                 path: file.path.clone(),
             })?;
-        let previous = FileText {
-            path: file.path.clone(),
-            text: match &backup.content {
-                Some(bytes) => Some(String::from_utf8(bytes.clone()).map_err(|_| {
-                    Error::io(
-                        &file.path,
-                        std::io::Error::new(
-                            std::io::ErrorKind::InvalidData,
-                            "the backup is not UTF-8 text",
-                        ),
-                    )
-                })?),
-                None => None,
-            },
-        };
+        let previous = FileText::from_bytes(file.path.clone(), backup.content.clone())?;
         let table = site.location.table();
         let shape = |source| Error::Shape {
             path: file.path.clone(),
