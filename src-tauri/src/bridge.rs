@@ -7,20 +7,18 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use gatehouse_bridge::{Bridge, TokenSource};
 use gatehouse_core::config::Paths;
 use gatehouse_core::control::{Client, ClientError, GatewayReport, Request, Response};
 
-/// How long a Gatehouse this bridge started may take to open its endpoint.
-const START_TIMEOUT: Duration = Duration::from_secs(15);
-
 pub async fn run(paths: &Paths, config: Option<&Path>, server: Option<&str>) -> anyhow::Result<()> {
-    let gateway = match gateway(paths).await {
+    let gateway = match crate::detached::gateway(paths).await {
         Ok(gateway) => gateway,
-        Err(ClientError::NotRunning { .. }) => start(paths, config).await?,
+        Err(ClientError::NotRunning { .. }) => {
+            crate::detached::start(paths, config, None, crate::detached::Output::Capture).await?
+        }
         // No control channel on this platform yet (Windows): the address
         // from the config, and the token from the environment or keyring.
         Err(ClientError::Unsupported) => configured(paths)?,
@@ -48,17 +46,6 @@ pub async fn run(paths: &Paths, config: Option<&Path>, server: Option<&str>) -> 
         .run(tokio::io::stdin(), tokio::io::stdout())
         .await
         .context("the bridge stopped")
-}
-
-async fn gateway(paths: &Paths) -> Result<GatewayReport, ClientError> {
-    let mut client = Client::connect(&paths.runtime_dir).await?;
-    match client.call(&Request::Gateway).await? {
-        Response::Gateway(report) => Ok(report),
-        Response::Error(reason) => Err(ClientError::Refused(reason)),
-        other => Err(ClientError::Refused(format!(
-            "unexpected answer: {other:?}"
-        ))),
-    }
 }
 
 /// The endpoint as configured, for platforms without a control channel.
@@ -96,68 +83,6 @@ async fn check_server(paths: &Paths, server: &str) -> anyhow::Result<()> {
             anyhow::bail!("{reason}; `gatehouse server list` shows the servers")
         }
         other => anyhow::bail!("unexpected answer from Gatehouse: {other:?}"),
-    }
-}
-
-/// Starts Gatehouse detached (it outlives this bridge: other clients share
-/// it) and waits for its endpoint. With a display, the tray app; without,
-/// `gatehouse serve`.
-async fn start(paths: &Paths, config: Option<&Path>) -> anyhow::Result<GatewayReport> {
-    let exe = std::env::current_exe().context("cannot locate this executable")?;
-    let mut command = std::process::Command::new(&exe);
-    if let Some(config) = config {
-        command.arg("--config").arg(config);
-    }
-    let headless = cfg!(target_os = "linux")
-        && std::env::var_os("DISPLAY").is_none()
-        && std::env::var_os("WAYLAND_DISPLAY").is_none();
-    if headless {
-        command.arg("serve");
-    }
-    // Its own output would corrupt our stdout; it logs to its files.
-    command
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        // Its own process group: a client that kills the bridge's group
-        // must not take the shared Gatehouse with it.
-        command.process_group(0);
-    }
-    tracing::info!(headless, "Gatehouse is not running; starting it");
-    let mut child = command
-        .spawn()
-        .with_context(|| format!("cannot start {}", exe.display()))?;
-    let deadline = Instant::now() + START_TIMEOUT;
-    loop {
-        match gateway(paths).await {
-            Ok(report) if report.url.is_some() || report.error.is_some() => return Ok(report),
-            Ok(_) | Err(ClientError::NotRunning { .. }) => {}
-            Err(err) => return Err(err.into()),
-        }
-        if let Some(status) = child.try_wait()? {
-            let mut stderr = String::new();
-            if let Some(mut pipe) = child.stderr.take() {
-                use std::io::Read;
-                drop(pipe.read_to_string(&mut stderr));
-            }
-            let last = stderr
-                .lines()
-                .rev()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("no output");
-            anyhow::bail!("Gatehouse could not be started ({status}): {last}");
-        }
-        if Instant::now() > deadline {
-            anyhow::bail!(
-                "started Gatehouse (pid {}), but its endpoint did not open within {} s; see `gatehouse doctor`",
-                child.id(),
-                START_TIMEOUT.as_secs()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -1,24 +1,33 @@
 //! The `gatehouse` command line: parses it and hands each command to the
 //! core. This binary links no GUI library, so `gatehouse serve` and the
 //! `gatehouse bridge` every client spawns stay small and start fast; with no
-//! command it hands over to the tray app, `gatehouse-app`, installed beside
-//! it (`src/app/main.rs`). Only the binaries use `anyhow`.
+//! command it hands over to the tray, `gatehouse-tray`, installed beside it
+//! (`src/tray/main.rs`), which runs the core and opens the windows' process,
+//! `gatehouse-app` (`src/app/main.rs`), when they are wanted. Only the
+//! binaries use `anyhow`.
 //!
 //! # Layout
 //! - `cli`: the clap definitions.
 //! - `logging`: stderr and rotating-file logging.
 //! - `serve`: `gatehouse serve`, the headless core.
+//! - `relaunch`: a launch that meets an instance still quitting waits for it.
 //! - `report`: text and JSON output of the listing commands.
 //! - `bridge`: `gatehouse bridge`: finds or starts Gatehouse, then relays stdio.
 //! - `token`: `gatehouse token show | rotate`.
 //! - `clients`: `gatehouse client list | register | unregister | undo | import`.
 //! - `approvals`: `gatehouse approvals`, answered over the control socket.
+//! - `detached`: starts Gatehouse in the background for a bridge or a window.
+//! - `desk`: the windows' commands and events, served over the control
+//!   channel to `gatehouse-app` (the windows' process).
 
 mod approvals;
 mod bridge;
 pub mod cli;
 mod clients;
+pub mod desk;
+pub mod detached;
 mod logging;
+pub mod relaunch;
 mod report;
 pub mod serve;
 mod token;
@@ -33,6 +42,11 @@ use gatehouse_secrets::SecretStore;
 
 use crate::cli::{Cli, Command, GatewayArgs, LogFormatArg, SecretCommand, ServerCommand};
 use crate::logging::LogOptions;
+
+/// The resident tray process's executable, beside this one.
+pub const TRAY_EXECUTABLE: &str = "gatehouse-tray";
+/// The windows' process's executable, beside this one.
+pub const APP_EXECUTABLE: &str = "gatehouse-app";
 
 /// The `gatehouse` binary's `main`.
 pub fn main() -> ExitCode {
@@ -70,7 +84,7 @@ pub fn paths(cli: &Cli) -> anyhow::Result<Paths> {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let paths = paths(&cli)?;
     match &cli.command {
-        None => launch_app(),
+        None => launch_tray(),
         Some(Command::Serve { gateway }) => {
             let (config, _) = config::load_or_init(&paths.config_file)?;
             let _guard = init_logging(&cli, &config, Some(&paths))?;
@@ -422,19 +436,19 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// Replaces this process with the tray app beside it, with the same
-/// arguments, or says where it was looked for.
-fn launch_app() -> anyhow::Result<ExitCode> {
-    let app = gatehouse_core::supervisor::sibling_executable("gatehouse-app")
+/// Replaces this process with the tray beside it, with the same arguments,
+/// or says where it was looked for.
+fn launch_tray() -> anyhow::Result<ExitCode> {
+    let tray = gatehouse_core::supervisor::sibling_executable(TRAY_EXECUTABLE)
         .context("cannot locate this executable")?;
-    if !app.is_file() {
+    if !tray.is_file() {
         anyhow::bail!(
             "the tray app is not installed beside this command (looked for {}); \
              `gatehouse serve` runs Gatehouse without it",
-            app.display()
+            tray.display()
         );
     }
-    hand_over(&app, &[])
+    hand_over(&tray, &[])
 }
 
 /// Runs `program` in this process's place, with this process's arguments

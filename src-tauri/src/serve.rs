@@ -9,7 +9,9 @@ pub async fn run(paths: Paths, config: &Config, gateway: &GatewayRequest) -> any
     // Before anything starts: a signal that arrives during start-up must
     // still get the graceful stop, not the default "die at once".
     let mut signals = ShutdownSignals::install()?;
-    let core = Core::start(paths, config, gateway)?;
+    let core = std::sync::Arc::new(Core::start(paths, config, gateway)?);
+    // Windows opened on this core (`gatehouse-app`) work as with the tray.
+    crate::desk::Service::install(&core);
     // Headless, the endpoint is the point: without it, say why and stop.
     if let Some(error) = core.gateway_error().map(str::to_owned) {
         core.shutdown().await;

@@ -1,11 +1,16 @@
-//! The control channel: how `gatehouse server start|stop|…` and
-//! `gatehouse approvals` reach the running Gatehouse.
+//! The control channel: how `gatehouse server start|stop|…`,
+//! `gatehouse approvals` and the windows' process (`gatehouse-app`) reach
+//! the running Gatehouse.
 //!
 //! A Unix socket, `<runtime dir>/control.sock`, in a directory only the owner
 //! can enter, and itself owner-only. One JSON request per line, one JSON
 //! response per line. It is deliberately not the MCP endpoint: an agent can
 //! read its own client's config and so the MCP token, but it cannot reach
 //! this socket unless it already runs as the user.
+//!
+//! The windows use two requests of their own: `Invoke` runs one of the
+//! GUI's commands through the installed [`Desk`], and `Watch` streams its
+//! events until the window process hangs up.
 //!
 //! Windows (named pipes) is not implemented yet: there, [`Client::connect`]
 //! says so and the core serves no control channel.
@@ -16,6 +21,7 @@ use std::sync::Arc;
 use gatehouse_approvals::{Answer, Approvals, DecidedBy, PendingCall};
 use gatehouse_supervisor::{ServerStatus, Supervisor};
 
+use crate::desk::{Desk, DeskSlot, Event, Failure};
 use crate::endpoint::Endpoint;
 use serde::{Deserialize, Serialize};
 
@@ -72,6 +78,17 @@ pub enum Request {
         /// Keep the connection open and send new lines as they come.
         follow: bool,
     },
+    /// One of the windows' commands, run by the [`Desk`].
+    Invoke {
+        /// The command's name, e.g. `list_servers`.
+        command: String,
+        /// Its named arguments.
+        #[serde(default)]
+        args: serde_json::Value,
+    },
+    /// The windows' events: the present state, then every change, until
+    /// the client hangs up.
+    Watch,
 }
 
 /// One log line as the control channel carries it.
@@ -225,6 +242,12 @@ pub enum Response {
     Token(String),
     /// The calls waiting for a person, oldest first.
     Pending(Vec<PendingCall>),
+    /// A window command's result.
+    Value(serde_json::Value),
+    /// A window command failed.
+    Failed(Failure),
+    /// One of the windows' events.
+    Event(Event),
     /// Done.
     Done,
     /// It failed; a sentence for people.
@@ -255,12 +278,30 @@ pub enum ClientError {
     Unsupported,
 }
 
-async fn answer(
-    supervisor: &Supervisor,
-    endpoint: &Endpoint,
-    approvals: &Approvals,
-    request: Request,
-) -> Response {
+/// What the control channel serves.
+#[derive(Clone)]
+pub(crate) struct Parts {
+    pub(crate) supervisor: Arc<Supervisor>,
+    pub(crate) endpoint: Arc<Endpoint>,
+    pub(crate) approvals: Approvals,
+    pub(crate) desk: DeskSlot,
+}
+
+impl Parts {
+    fn desk(&self) -> Option<&Arc<dyn Desk>> {
+        self.desk.get()
+    }
+}
+
+const NO_DESK: &str = "this Gatehouse serves no windows (it was started without them)";
+
+async fn answer(parts: &Parts, request: Request) -> Response {
+    let Parts {
+        supervisor,
+        endpoint,
+        approvals,
+        ..
+    } = parts;
     let one = |server: &str| {
         let all = supervisor.snapshot();
         match all.iter().find(|status| status.name == server) {
@@ -307,6 +348,15 @@ async fn answer(
             Ok(()) => Response::Done,
             Err(err) => Response::Error(err.to_string()),
         },
+        Request::Invoke { command, args } => match parts.desk() {
+            Some(desk) => match desk.invoke(command, args).await {
+                Ok(value) => Response::Value(value),
+                Err(failure) => Response::Failed(failure),
+            },
+            None => Response::Error(NO_DESK.to_owned()),
+        },
+        // Streamed by the connection's handler; asked here, it is an error.
+        Request::Watch => Response::Error("`watch` streams; it cannot be answered once".to_owned()),
     }
 }
 
@@ -336,9 +386,7 @@ mod unix {
     /// lock) and answers requests until `token` is cancelled.
     pub(crate) fn serve(
         runtime_dir: &Path,
-        supervisor: Arc<Supervisor>,
-        endpoint: Arc<Endpoint>,
-        approvals: Approvals,
+        parts: Parts,
         token: CancellationToken,
         tracker: &TaskTracker,
     ) -> std::io::Result<PathBuf> {
@@ -364,14 +412,12 @@ mod unix {
                         }
                     },
                 };
-                let supervisor = supervisor.clone();
-                let endpoint = endpoint.clone();
-                let approvals = approvals.clone();
+                let parts = parts.clone();
                 let token = token.clone();
                 connections.spawn(async move {
                     tokio::select! {
                         () = token.cancelled() => {}
-                        result = handle(stream, &supervisor, &endpoint, &approvals) => if let Err(err) = result {
+                        result = handle(stream, &parts) => if let Err(err) = result {
                             tracing::debug!(%err, "control connection ended");
                         },
                     }
@@ -381,12 +427,7 @@ mod unix {
         Ok(runtime_dir.join(SOCKET_NAME))
     }
 
-    async fn handle(
-        stream: UnixStream,
-        supervisor: &Supervisor,
-        endpoint: &Endpoint,
-        approvals: &Approvals,
-    ) -> std::io::Result<()> {
+    async fn handle(stream: UnixStream, parts: &Parts) -> std::io::Result<()> {
         let (read, mut write) = stream.into_split();
         let mut lines = BufReader::new(read.take(MAX_REQUEST as u64)).lines();
         while let Some(line) = lines.next_line().await? {
@@ -411,6 +452,8 @@ mod unix {
                     | Request::Show { .. }
                     | Request::Logs { .. }
                     | Request::Pending
+                    | Request::Invoke { .. }
+                    | Request::Watch
             ) {
                 tracing::debug!(?request, "control request");
             } else {
@@ -421,13 +464,15 @@ mod unix {
                 follow: true,
             } = &request
             {
-                return follow_logs(&mut write, supervisor, server).await;
+                return follow_logs(&mut write, &parts.supervisor, server).await;
             }
-            send(
-                &mut write,
-                &answer(supervisor, endpoint, approvals, request).await,
-            )
-            .await?;
+            if let Request::Watch = request {
+                return match parts.desk() {
+                    Some(desk) => watch(&mut write, &mut lines, desk.as_ref()).await,
+                    None => send(&mut write, &Response::Error(NO_DESK.to_owned())).await,
+                };
+            }
+            send(&mut write, &answer(parts, request).await).await?;
         }
         Ok(())
     }
@@ -474,6 +519,41 @@ mod unix {
         }
     }
 
+    /// The present state, then each change, until the client hangs up: a
+    /// window process that went away must stop counting as a watcher at
+    /// once (the tray then opens the approval dialog itself).
+    async fn watch(
+        write: &mut tokio::net::unix::OwnedWriteHalf,
+        lines: &mut tokio::io::Lines<BufReader<tokio::io::Take<tokio::net::unix::OwnedReadHalf>>>,
+        desk: &dyn Desk,
+    ) -> std::io::Result<()> {
+        use tokio::sync::broadcast::error::RecvError;
+
+        let mut live = desk.subscribe();
+        for event in desk.snapshot() {
+            send(write, &Response::Event(event)).await?;
+        }
+        loop {
+            tokio::select! {
+                received = live.recv() => match received {
+                    Ok(event) => send(write, &Response::Event(event)).await?,
+                    // Fell behind: the present state says all the missed ones did.
+                    Err(RecvError::Lagged(_)) => {
+                        for event in desk.snapshot() {
+                            send(write, &Response::Event(event)).await?;
+                        }
+                    }
+                    Err(RecvError::Closed) => return Ok(()),
+                },
+                line = lines.next_line() => match line? {
+                    // Nothing more is expected on this connection; EOF is the hang-up.
+                    Some(_) => {}
+                    None => return Ok(()),
+                },
+            }
+        }
+    }
+
     use tokio::io::AsyncReadExt;
 
     /// A connection to the running Gatehouse.
@@ -512,14 +592,24 @@ mod unix {
             }
         }
 
+        /// Sends `request` without waiting for an answer: for a streaming
+        /// request (`Watch`), whose answers [`Client::next`] reads.
+        ///
+        /// # Errors
+        /// A transport error.
+        pub async fn send(&mut self, request: &Request) -> Result<(), ClientError> {
+            let mut line = serde_json::to_vec(request)?;
+            line.push(b'\n');
+            self.write.write_all(&line).await?;
+            Ok(())
+        }
+
         /// Sends `request` and waits for the answer.
         ///
         /// # Errors
         /// [`ClientError::Refused`] with Gatehouse's sentence, or a transport error.
         pub async fn call(&mut self, request: &Request) -> Result<Response, ClientError> {
-            let mut line = serde_json::to_vec(request)?;
-            line.push(b'\n');
-            self.write.write_all(&line).await?;
+            self.send(request).await?;
             let Some(answer) = self.lines.next_line().await? else {
                 return Err(ClientError::Io(std::io::ErrorKind::UnexpectedEof.into()));
             };
@@ -540,9 +630,7 @@ mod unsupported {
 
     pub(crate) fn serve(
         _runtime_dir: &Path,
-        _supervisor: Arc<Supervisor>,
-        _endpoint: Arc<Endpoint>,
-        _approvals: Approvals,
+        _parts: Parts,
         _token: CancellationToken,
         _tracker: &TaskTracker,
     ) -> std::io::Result<PathBuf> {
@@ -563,6 +651,11 @@ mod unsupported {
 
         /// Unreachable: there is no connection.
         pub async fn next(&mut self) -> Result<Option<Response>, ClientError> {
+            Err(ClientError::Unsupported)
+        }
+
+        /// Unreachable: there is no connection.
+        pub async fn send(&mut self, _request: &Request) -> Result<(), ClientError> {
             Err(ClientError::Unsupported)
         }
 

@@ -62,6 +62,8 @@ pub struct Core {
     supervisor: Arc<Supervisor>,
     endpoint: Arc<Endpoint>,
     approvals: Approvals,
+    /// The windows' commands and events, once installed.
+    desk: crate::desk::DeskSlot,
     /// Background tasks of the core itself (control channel, reload).
     token: CancellationToken,
     tracker: TaskTracker,
@@ -110,14 +112,14 @@ impl Core {
         let token = CancellationToken::new();
         let tracker = TaskTracker::new();
         tracker.spawn(prune_daily(approvals.clone(), token.clone()));
-        match crate::control::serve(
-            &paths.runtime_dir,
-            supervisor.clone(),
-            endpoint.clone(),
-            approvals.clone(),
-            token.clone(),
-            &tracker,
-        ) {
+        let desk = crate::desk::DeskSlot::default();
+        let parts = crate::control::Parts {
+            supervisor: supervisor.clone(),
+            endpoint: endpoint.clone(),
+            approvals: approvals.clone(),
+            desk: desk.clone(),
+        };
+        match crate::control::serve(&paths.runtime_dir, parts, token.clone(), &tracker) {
             Ok(socket) => tracing::debug!(socket = %socket.display(), "control channel open"),
             Err(err) => {
                 tracing::warn!(%err, "no control channel: the CLI cannot reach this Gatehouse")
@@ -131,11 +133,20 @@ impl Core {
             supervisor,
             endpoint,
             approvals,
+            desk,
             token,
             tracker,
             _watcher: watcher,
             _lock: lock,
         })
+    }
+
+    /// Serves `desk` to window processes over the control channel. Only
+    /// the first desk installed counts.
+    pub fn serve_windows(&self, desk: std::sync::Arc<dyn crate::desk::Desk>) {
+        if !self.desk.set(desk) {
+            tracing::warn!("a desk is already installed; keeping the first");
+        }
     }
 
     /// Where this core keeps its files.

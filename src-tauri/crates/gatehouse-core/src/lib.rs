@@ -10,7 +10,10 @@
 //!
 //! # Layout
 //! - `core`: [`Core`], the running parts.
-//! - `control`: the local control channel the CLI uses to reach a running core.
+//! - `control`: the local control channel the CLI and the windows' process
+//!   use to reach a running core.
+//! - `desk`: the [`desk::Desk`] trait: the windows' commands and events,
+//!   implemented above the core and carried by the control channel.
 //! - `reload`: watches the config file and applies changes to the running servers.
 //! - `doctor`: [`doctor::run`] and its [`doctor::Check`]s.
 //! - `secrets`: the secret commands, and the keyring lookup the supervisor uses.
@@ -22,6 +25,7 @@
 pub mod clients;
 pub mod control;
 mod core;
+pub mod desk;
 pub mod doctor;
 mod endpoint;
 mod reload;

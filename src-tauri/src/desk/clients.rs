@@ -1,20 +1,46 @@
 //! The Clients view's commands: list the clients, show a change as a diff,
-//! make it, undo it, import a client's servers, pick a project folder.
-//! Each is a thin call into `gatehouse_core::clients`, which the CLI shares.
+//! make it, undo it, import a client's servers. Each is a thin call into
+//! `gatehouse_core::clients`, which the CLI shares. (The folder picker is
+//! the window's own: it is a native dialog.)
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+use gatehouse_core::Core;
 use gatehouse_core::clients::{self, ImportItem, registry};
 use gatehouse_secrets::{SERVICE, SecretStore};
 use registry::{Action, ClientKind, ClientStatus, Registrar, Scope};
 use serde::{Deserialize, Serialize};
-use tauri::{Emitter, State};
 
-use super::AppState;
 use super::error::IpcError;
 
-/// The event the Clients view reloads on.
-pub const CLIENTS_CHANGED: &str = "clients-changed";
+/// Which file of a client a command is about.
+#[derive(Debug, Deserialize)]
+pub struct Target {
+    client: String,
+    scope: ScopeArg,
+    project: Option<PathBuf>,
+}
+
+/// A change to show or make.
+#[derive(Debug, Deserialize)]
+pub struct ChangeRequest {
+    #[serde(flatten)]
+    target: Target,
+    action: ActionArg,
+    server: Option<String>,
+    /// When making it: the file's fingerprint when the change was shown.
+    #[serde(default)]
+    base: String,
+}
+
+/// An import to make.
+#[derive(Debug, Deserialize)]
+pub struct ImportRequest {
+    #[serde(flatten)]
+    target: Target,
+    replace: bool,
+    base: Option<String>,
+}
 
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -83,26 +109,23 @@ pub struct ImportResultView {
     next_step: String,
 }
 
-fn registrar(state: &AppState) -> Result<Registrar, IpcError> {
-    state.core.client_registrar().ok_or_else(|| {
+fn registrar(core: &Core) -> Result<Registrar, IpcError> {
+    core.client_registrar().ok_or_else(|| {
         IpcError::NoToken(
-            state
-                .core
-                .gateway_error()
+            core.gateway_error()
                 .unwrap_or("the MCP endpoint has no token, so client entries cannot be written")
                 .to_owned(),
         )
     })
 }
 
-fn target(
-    client: &str,
-    scope: ScopeArg,
-    project: Option<&Path>,
-) -> Result<(ClientKind, Scope), IpcError> {
+fn target(target: &Target) -> Result<(ClientKind, Scope), IpcError> {
+    let Target {
+        client, project, ..
+    } = target;
     let kind = ClientKind::from_id(client)
         .ok_or_else(|| registry::Error::UnknownClient(client.to_owned()))?;
-    let scope = match scope {
+    let scope = match target.scope {
         ScopeArg::User => Scope::User,
         ScopeArg::Project if project.is_some() => Scope::Project,
         ScopeArg::Project => {
@@ -123,122 +146,96 @@ fn action(action: ActionArg) -> Action {
 }
 
 /// Every client, with its user file and (given a project) its project file.
-#[tauri::command]
 pub async fn list_clients(
-    state: State<'_, AppState>,
+    core: &Core,
     project: Option<PathBuf>,
 ) -> Result<Vec<ClientStatus>, IpcError> {
-    let registrar = registrar(&state)?;
+    let registrar = registrar(core)?;
     blocking(move || Ok(registrar.list(project.as_deref()))).await
 }
 
 /// The change registering or unregistering would make, as a diff.
-#[tauri::command]
 pub fn plan_client_change(
-    state: State<'_, AppState>,
-    client: String,
-    scope: ScopeArg,
-    project: Option<PathBuf>,
-    action: ActionArg,
-    server: Option<String>,
+    core: &Core,
+    request: &ChangeRequest,
 ) -> Result<ClientPlanView, IpcError> {
-    let registrar = registrar(&state)?;
-    let (kind, scope) = target(&client, scope, project.as_deref())?;
+    let registrar = registrar(core)?;
+    let (kind, scope) = target(&request.target)?;
     let plan = registrar.plan(
         kind,
         scope,
-        project.as_deref(),
-        self::action(action),
-        server.as_deref(),
+        request.target.project.as_deref(),
+        action(request.action),
+        request.server.as_deref(),
     )?;
     Ok(plan_view(plan))
 }
 
-/// Makes the change shown, if the file is still as it was then. Off the
-/// main thread: for Claude Code it runs the `claude` command.
-#[tauri::command]
-#[allow(clippy::too_many_arguments)]
+/// Makes the change shown, if the file is still as it was then (`base`).
+/// Off the runtime's threads: for Claude Code it runs the `claude` command.
 pub async fn apply_client_change(
-    app: tauri::AppHandle,
-    state: State<'_, AppState>,
-    client: String,
-    scope: ScopeArg,
-    project: Option<PathBuf>,
-    action: ActionArg,
-    server: Option<String>,
-    base: String,
+    core: &Core,
+    request: ChangeRequest,
 ) -> Result<ClientChangeView, IpcError> {
-    let registrar = registrar(&state)?;
-    let (kind, scope) = target(&client, scope, project.as_deref())?;
-    let view = blocking(move || {
+    let registrar = registrar(core)?;
+    let (kind, scope) = target(&request.target)?;
+    blocking(move || {
+        let project = request.target.project.as_deref();
         let plan = registrar.plan(
             kind,
             scope,
-            project.as_deref(),
-            self::action(action),
-            server.as_deref(),
+            project,
+            action(request.action),
+            request.server.as_deref(),
         )?;
-        let backup = registrar.apply(&plan, &base)?;
+        let backup = registrar.apply(&plan, &request.base)?;
         Ok(ClientChangeView {
             path: plan.path,
             backup,
             next_step: kind.next_step_in(scope),
         })
     })
-    .await?;
-    let _ = app.emit(CLIENTS_CHANGED, ());
-    Ok(view)
+    .await
 }
 
 /// Runs `work` on a blocking thread.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, IpcError> + Send + 'static,
 ) -> Result<T, IpcError> {
-    tauri::async_runtime::spawn_blocking(work)
+    tokio::task::spawn_blocking(work)
         .await
         .map_err(|err| IpcError::Client(err.to_string()))?
 }
 
 /// Puts back the version from before Gatehouse's last change.
-#[tauri::command]
 pub async fn undo_client_change(
-    app: tauri::AppHandle,
-    state: State<'_, AppState>,
-    client: String,
-    scope: ScopeArg,
-    project: Option<PathBuf>,
+    core: &Core,
+    request: Target,
 ) -> Result<ClientChangeView, IpcError> {
-    let registrar = registrar(&state)?;
-    let (kind, scope) = target(&client, scope, project.as_deref())?;
-    let view = blocking(move || {
-        let backup = registrar.undo(kind, scope, project.as_deref())?;
-        let path = registrar.status(kind, scope, project.as_deref())?.path;
+    let registrar = registrar(core)?;
+    let (kind, scope) = target(&request)?;
+    blocking(move || {
+        let project = request.project.as_deref();
+        let backup = registrar.undo(kind, scope, project)?;
+        let path = registrar.status(kind, scope, project)?.path;
         Ok(ClientChangeView {
             path,
             backup: Some(backup.path),
             next_step: kind.next_step_in(scope),
         })
     })
-    .await?;
-    let _ = app.emit(CLIENTS_CHANGED, ());
-    Ok(view)
+    .await
 }
 
 /// The servers in a client's file and whether each can be imported.
-#[tauri::command]
-pub fn plan_client_import(
-    state: State<'_, AppState>,
-    client: String,
-    scope: ScopeArg,
-    project: Option<PathBuf>,
-) -> Result<ImportPlanView, IpcError> {
-    let registrar = registrar(&state)?;
-    let (kind, scope) = target(&client, scope, project.as_deref())?;
-    let config = gatehouse_core::config::load(&state.core.paths().config_file)
+pub fn plan_client_import(core: &Core, request: &Target) -> Result<ImportPlanView, IpcError> {
+    let registrar = registrar(core)?;
+    let (kind, scope) = target(request)?;
+    let project = request.project.as_deref();
+    let config = gatehouse_core::config::load(&core.paths().config_file)
         .map_err(|err| IpcError::Config(err.to_string()))?;
-    let items = clients::preview_import(&registrar, &config, kind, scope, project.as_deref())?;
-    let replacement =
-        clients::preview_replace(&registrar, &items, kind, scope, project.as_deref())?;
+    let items = clients::preview_import(&registrar, &config, kind, scope, project)?;
+    let replacement = clients::preview_replace(&registrar, &items, kind, scope, project)?;
     Ok(ImportPlanView {
         candidates: items.iter().map(candidate_view).collect(),
         replacement: replacement.map(plan_view),
@@ -278,19 +275,13 @@ fn candidate_view(item: &ImportItem) -> ImportCandidateView {
 
 /// Imports a client's servers; with `replace`, swaps them in the client
 /// for Gatehouse's entry, if the file is still as it was when shown (`base`).
-#[tauri::command]
 pub async fn apply_client_import(
-    app: tauri::AppHandle,
-    state: State<'_, AppState>,
-    client: String,
-    scope: ScopeArg,
-    project: Option<PathBuf>,
-    replace: bool,
-    base: Option<String>,
+    core: &Core,
+    request: ImportRequest,
 ) -> Result<ImportResultView, IpcError> {
-    let registrar = registrar(&state)?;
-    let (kind, scope) = target(&client, scope, project.as_deref())?;
-    let config_file = state.core.paths().config_file.clone();
+    let registrar = registrar(core)?;
+    let (kind, scope) = target(&request.target)?;
+    let config_file = core.paths().config_file.clone();
     let report = blocking(move || {
         let store = SecretStore::new(SERVICE);
         Ok(clients::import(
@@ -300,14 +291,13 @@ pub async fn apply_client_import(
             &clients::ImportRequest {
                 kind,
                 scope,
-                project: project.as_deref(),
-                replace,
-                base: base.as_deref(),
+                project: request.target.project.as_deref(),
+                replace: request.replace,
+                base: request.base.as_deref(),
             },
         )?)
     })
     .await?;
-    let _ = app.emit(CLIENTS_CHANGED, ());
     Ok(ImportResultView {
         imported: report.imported,
         moved_secrets: report.moved_secrets,
@@ -315,19 +305,4 @@ pub async fn apply_client_import(
         path: report.path,
         next_step: kind.next_step_in(scope),
     })
-}
-
-/// A native folder picker for the project; `None` when cancelled.
-#[tauri::command]
-pub async fn pick_project_dir(app: tauri::AppHandle) -> Option<PathBuf> {
-    use tauri_plugin_dialog::DialogExt;
-
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    app.dialog()
-        .file()
-        .set_title("Choose a project folder")
-        .pick_folder(move |folder| {
-            let _ = tx.send(folder.and_then(|folder| folder.into_path().ok()));
-        });
-    rx.await.ok().flatten()
 }

@@ -1,16 +1,14 @@
 //! A launch that meets an instance still quitting.
 //!
-//! Someone chooses Quit and opens Gatehouse again at once. The old instance
+//! Someone chooses Quit and opens Gatehouse again at once. The old tray
 //! still holds Gatehouse's files while it stops its servers (up to two
-//! 3-second steps each), and for a moment it may still own the
-//! single-instance name without taking the hand-over. Either used to end
-//! the new launch with an error; instead it waits for the old one to finish
-//! and then starts.
+//! 3-second steps each), and an old window process may for a moment still
+//! own the single-instance name without taking the hand-over. Either used
+//! to end the new launch with an error; instead it waits for the old one to
+//! finish and then starts.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-
-use gatehouse_core::config::Paths;
 
 /// How long a quitting instance may take: the supervisor's stop sequence
 /// (stdin closed, SIGTERM, SIGKILL, 3 s apart) with room to spare.
@@ -20,9 +18,9 @@ const QUIT_WAIT: Duration = Duration::from_secs(15);
 /// wait and start again a second time.
 const RELAUNCHED: &str = "GATEHOUSE_RELAUNCHED";
 
-/// When the process that holds Gatehouse's files is another instance of
-/// this app, which then can only be quitting (a running one would have
-/// taken the hand-over), waits until it is gone. Returns whether it is.
+/// When `pid` runs this same executable (and so, holding what this launch
+/// wants, can only be quitting), waits until it is gone. Returns whether it
+/// is.
 pub fn wait_for_quitting(pid: u32) -> bool {
     if !is_this_app(pid) {
         return false;
@@ -42,20 +40,38 @@ pub fn wait_for_quitting(pid: u32) -> bool {
 }
 
 /// The single-instance hand-over failed: the instance that took the name is
-/// going away. If it is this app quitting, waits for it and runs this
-/// launch again from the start, in a fresh process (this one's GTK and
-/// Tauri are already set up), whose outcome this returns. `None` when that
-/// is not the case.
-pub fn after_failed_handover(paths: &Paths) -> Option<anyhow::Result<ExitCode>> {
+/// going away. If another process of this executable is running (the
+/// quitting one), waits for it and runs this launch again from the start,
+/// in a fresh process (this one's GTK and Tauri are already set up), whose
+/// outcome this returns. `None` when that is not the case.
+pub fn after_failed_handover() -> Option<anyhow::Result<ExitCode>> {
     if std::env::var_os(RELAUNCHED).is_some() {
         return None;
     }
-    let pid = gatehouse_core::instance_holder(paths)?;
-    if !wait_for_quitting(pid) {
+    let others = others_of_this_app();
+    if others.is_empty() || !others.into_iter().all(wait_for_quitting) {
         return None;
     }
     let exe = std::env::current_exe().ok()?;
-    Some(gatehouse_cli::hand_over(&exe, &[(RELAUNCHED, "1")]))
+    Some(crate::hand_over(&exe, &[(RELAUNCHED, "1")]))
+}
+
+/// Other live processes running this same executable.
+#[cfg(target_os = "linux")]
+fn others_of_this_app() -> Vec<u32> {
+    let me = std::process::id();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| pid != me && is_this_app(pid) && is_alive(pid))
+        .collect()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn others_of_this_app() -> Vec<u32> {
+    Vec::new()
 }
 
 /// Whether `pid` runs this same executable.

@@ -1,8 +1,9 @@
 //! The error the UI receives: `{ "kind": "<Variant>", "message": "<text>" }`.
 //! The UI switches on `kind` and shows `message`; it never parses text.
+//! It crosses the control channel as a [`Failure`].
 
+use gatehouse_core::desk::Failure;
 use gatehouse_core::supervisor::ControlError;
-use serde::ser::SerializeStruct;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IpcError {
@@ -37,6 +38,10 @@ pub enum IpcError {
     /// A client's file changed since the change was shown: show it again.
     #[error("{0}")]
     ClientFileChanged(String),
+    /// No such command, or arguments it does not take (a window of another
+    /// Gatehouse version).
+    #[error("{0}")]
+    BadRequest(String),
 }
 
 impl IpcError {
@@ -52,16 +57,17 @@ impl IpcError {
             IpcError::Config(_) => "Config",
             IpcError::Client(_) => "Client",
             IpcError::ClientFileChanged(_) => "ChangedSince",
+            IpcError::BadRequest(_) => "BadRequest",
         }
     }
 }
 
-impl serde::Serialize for IpcError {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut error = serializer.serialize_struct("IpcError", 2)?;
-        error.serialize_field("kind", self.kind())?;
-        error.serialize_field("message", &self.to_string())?;
-        error.end()
+impl From<IpcError> for Failure {
+    fn from(err: IpcError) -> Failure {
+        Failure {
+            kind: err.kind().to_owned(),
+            message: err.to_string(),
+        }
     }
 }
 
@@ -125,7 +131,7 @@ mod tests {
     fn errors_reach_the_ui_as_kind_and_message() {
         let err = IpcError::from(ControlError::NoSuchServer("x".to_owned()));
         assert_eq!(
-            serde_json::to_value(&err).unwrap(),
+            serde_json::to_value(Failure::from(err)).unwrap(),
             serde_json::json!({"kind": "NoSuchServer", "message": "there is no server `x`"})
         );
     }

@@ -1,17 +1,19 @@
 //! The tray icon: Gatehouse's state at a glance, and its menu.
 //!
 //! Menu handlers stay thin (open the window, quit): tray menus cannot be
-//! clicked in headless tests, so what they call is tested on its own.
+//! clicked in headless tests, so what they call is tested on its own. The
+//! icon lives on the event loop's thread, as the platforms require.
 
 use gatehouse_core::supervisor::{ServerState, ServerStatus};
-use tauri::image::Image;
-use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
-use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Wry};
+use tray_icon::menu::{Menu, MenuId, MenuItem, PredefinedMenuItem};
+use tray_icon::{Icon, TrayIcon, TrayIconBuilder};
 
-use crate::window;
-
-const TRAY_ID: &str = "gatehouse";
+/// The menu's "Open Gatehouse".
+pub const OPEN: &str = "open";
+/// The menu's line for waiting calls.
+pub const APPROVALS: &str = "approvals";
+/// The menu's "Quit Gatehouse".
+pub const QUIT: &str = "quit";
 /// Servers listed in the menu before it says "and N more".
 const MENU_SERVER_LIMIT: usize = 12;
 
@@ -96,91 +98,121 @@ pub fn server_lines(servers: &[ServerStatus]) -> Vec<String> {
     lines
 }
 
+/// Why the tray icon could not be shown or changed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The platform's tray refused.
+    #[error("cannot show the tray icon: {0}")]
+    Tray(#[from] tray_icon::Error),
+    /// Its menu could not be built.
+    #[error("cannot build the tray menu: {0}")]
+    Menu(#[from] tray_icon::menu::Error),
+    /// A bundled icon image is damaged.
+    #[error("cannot read the tray icon image: {0}")]
+    Image(String),
+}
+
 /// Creates the tray icon with an empty server list; [`refresh`] fills it.
-pub fn create(app: &AppHandle) -> tauri::Result<()> {
-    TrayIconBuilder::with_id(TRAY_ID)
-        .icon(icon(Mood::Normal)?)
-        .tooltip("Gatehouse")
-        .menu(&menu(app, &[], 0)?)
-        .show_menu_on_left_click(true)
-        .on_menu_event(|app, event| match event.id().as_ref() {
-            "open" => window::open_main(app),
-            "approvals" => window::open_approval(app),
-            "quit" => app.exit(0),
-            _ => {}
-        })
-        .build(app)?;
-    Ok(())
+///
+/// # Errors
+/// When the platform has no tray, or its menu cannot be built.
+pub fn create() -> Result<TrayIcon, Error> {
+    Ok(TrayIconBuilder::new()
+        .with_id("gatehouse")
+        .with_icon(icon(Mood::Normal)?)
+        .with_tooltip("Gatehouse")
+        .with_menu(Box::new(menu(&[], 0)?))
+        .with_menu_on_left_click(true)
+        .build()?)
 }
 
 /// Updates icon, tooltip and menu to `servers` and the number of waiting
-/// calls. Errors are logged.
-pub fn refresh(app: &AppHandle, servers: &[ServerStatus], pending: usize) {
-    let Some(tray) = app.tray_by_id(TRAY_ID) else {
-        return;
-    };
-    let result = icon(mood(servers, pending))
-        .and_then(|icon| tray.set_icon(Some(icon)))
-        .and_then(|()| tray.set_tooltip(Some(summary(servers, pending))))
-        .and_then(|()| menu(app, servers, pending))
-        .and_then(|menu| tray.set_menu(Some(menu)));
-    if let Err(err) = result {
-        tracing::warn!(%err, "cannot update the tray");
-    }
+/// calls.
+///
+/// # Errors
+/// When the platform refuses the change.
+pub fn refresh(tray: &TrayIcon, servers: &[ServerStatus], pending: usize) -> Result<(), Error> {
+    tray.set_icon(Some(icon(mood(servers, pending))?))?;
+    tray.set_tooltip(Some(summary(servers, pending)))?;
+    tray.set_menu(Some(Box::new(menu(servers, pending)?)));
+    Ok(())
 }
 
-fn icon(mood: Mood) -> tauri::Result<Image<'static>> {
+fn icon(mood: Mood) -> Result<Icon, Error> {
     let bytes = match mood {
         Mood::Normal => ICON_NORMAL,
         Mood::Attention => ICON_ATTENTION,
         Mood::Error => ICON_ERROR,
     };
-    Image::from_bytes(bytes)
+    let (rgba, width, height) = decode_png(bytes).map_err(Error::Image)?;
+    Icon::from_rgba(rgba, width, height).map_err(|err| Error::Image(err.to_string()))
 }
 
-fn menu(app: &AppHandle, servers: &[ServerStatus], pending: usize) -> tauri::Result<Menu<Wry>> {
-    let menu = Menu::new(app)?;
+/// RGBA pixels of a PNG image.
+fn decode_png(bytes: &[u8]) -> Result<(Vec<u8>, u32, u32), String> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    // Palette and 16-bit images to 8-bit colour channels.
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().map_err(|err| err.to_string())?;
+    let mut pixels = vec![
+        0;
+        reader
+            .output_buffer_size()
+            .ok_or("the image is too large")?
+    ];
+    let frame = reader
+        .next_frame(&mut pixels)
+        .map_err(|err| err.to_string())?;
+    pixels.truncate(frame.buffer_size());
+    let rgba = match frame.color_type {
+        png::ColorType::Rgba => pixels,
+        png::ColorType::Rgb => pixels
+            .chunks_exact(3)
+            .flat_map(|rgb| [rgb[0], rgb[1], rgb[2], 255])
+            .collect(),
+        png::ColorType::GrayscaleAlpha => pixels
+            .chunks_exact(2)
+            .flat_map(|ga| [ga[0], ga[0], ga[0], ga[1]])
+            .collect(),
+        png::ColorType::Grayscale => pixels.iter().flat_map(|&g| [g, g, g, 255]).collect(),
+        png::ColorType::Indexed => return Err("an indexed image was not expanded".to_owned()),
+    };
+    Ok((rgba, frame.width, frame.height))
+}
+
+fn menu(servers: &[ServerStatus], pending: usize) -> Result<Menu, Error> {
+    let menu = Menu::new();
     menu.append(&MenuItem::with_id(
-        app,
-        "summary",
+        MenuId::new("summary"),
         summary(servers, pending),
         false,
-        None::<&str>,
-    )?)?;
+        None,
+    ))?;
     if let Some(line) = pending_line(pending) {
-        menu.append(&MenuItem::with_id(
-            app,
-            "approvals",
-            line,
-            true,
-            None::<&str>,
-        )?)?;
+        menu.append(&MenuItem::with_id(MenuId::new(APPROVALS), line, true, None))?;
     }
     for (idx, line) in server_lines(servers).into_iter().enumerate() {
         menu.append(&MenuItem::with_id(
-            app,
-            format!("server-{idx}"),
+            MenuId::new(format!("server-{idx}")),
             line,
             false,
-            None::<&str>,
-        )?)?;
+            None,
+        ))?;
     }
-    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&PredefinedMenuItem::separator())?;
     menu.append(&MenuItem::with_id(
-        app,
-        "open",
+        MenuId::new(OPEN),
         "Open Gatehouse",
         true,
-        None::<&str>,
-    )?)?;
-    menu.append(&PredefinedMenuItem::separator(app)?)?;
+        None,
+    ))?;
+    menu.append(&PredefinedMenuItem::separator())?;
     menu.append(&MenuItem::with_id(
-        app,
-        "quit",
+        MenuId::new(QUIT),
         "Quit Gatehouse",
         true,
-        None::<&str>,
-    )?)?;
+        None,
+    ))?;
     Ok(menu)
 }
 
@@ -235,6 +267,21 @@ mod tests {
         assert_eq!(pending_line(0), None);
         assert_eq!(pending_line(1).unwrap(), "1 call waiting for approval…");
         assert_eq!(pending_line(3).unwrap(), "3 calls waiting for approval…");
+    }
+
+    #[test]
+    fn the_three_icons_decode() {
+        for mood in [Mood::Normal, Mood::Attention, Mood::Error] {
+            let bytes = match mood {
+                Mood::Normal => ICON_NORMAL,
+                Mood::Attention => ICON_ATTENTION,
+                Mood::Error => ICON_ERROR,
+            };
+            let (rgba, width, height) = decode_png(bytes).unwrap();
+            assert!(width >= 16 && height >= 16, "{mood:?}: {width}x{height}");
+            assert_eq!(rgba.len(), (width * height * 4) as usize, "{mood:?}");
+        }
+        assert!(decode_png(b"not a png").is_err());
     }
 
     #[test]
