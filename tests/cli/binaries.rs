@@ -1,6 +1,8 @@
-//! The two executables: `gatehouse`, the command line every client's bridge
-//! and `gatehouse serve` run as, which must stay free of the GUI libraries,
-//! and `gatehouse-app`, the tray app it hands over to.
+//! The three executables: `gatehouse`, the command line every client's
+//! bridge and `gatehouse serve` run as, which must stay free of the GUI
+//! libraries; `gatehouse-tray`, the core and the tray icon it hands over to,
+//! which stays running and so must stay free of the web engine; and
+//! `gatehouse-app`, the windows, which the tray starts when they open.
 
 use std::path::Path;
 use std::process::Command;
@@ -9,6 +11,11 @@ use crate::util::{Sandbox, binary, stderr, stdout};
 
 fn app_binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_gatehouse-app"))
+}
+
+#[cfg(target_os = "linux")]
+fn tray_binary() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_gatehouse-tray"))
 }
 
 /// The shared libraries `binary` asks the dynamic linker for.
@@ -43,10 +50,28 @@ fn the_command_line_links_no_gui_library() {
         .any(|name| library.contains(name))
     };
     let app = needed_libraries(app_binary());
-    assert!(app.iter().any(gui), "the tray app links no GUI? {app:?}");
+    assert!(app.iter().any(gui), "the windows link no GUI? {app:?}");
     let cli = needed_libraries(binary());
     assert!(!cli.is_empty(), "no NEEDED entries read from {cli:?}");
     assert!(!cli.iter().any(gui), "gatehouse links {cli:?}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn the_tray_links_gtk_but_no_web_engine() {
+    let web = |library: &String| {
+        ["webkit", "javascriptcore", "soup"]
+            .iter()
+            .any(|name| library.contains(name))
+    };
+    let app = needed_libraries(app_binary());
+    assert!(app.iter().any(web), "the windows link no WebKit? {app:?}");
+    let tray = needed_libraries(tray_binary());
+    assert!(
+        tray.iter().any(|library| library.contains("gtk")),
+        "the tray links no GTK? {tray:?}"
+    );
+    assert!(!tray.iter().any(web), "gatehouse-tray links {tray:?}");
 }
 
 #[test]
@@ -73,7 +98,7 @@ fn without_the_tray_app_beside_it_gatehouse_says_where_it_looked() {
     let message = stderr(&output);
     let expected = alone
         .path()
-        .join(format!("gatehouse-app{}", std::env::consts::EXE_SUFFIX));
+        .join(format!("gatehouse-tray{}", std::env::consts::EXE_SUFFIX));
     assert!(
         message.contains(&expected.display().to_string()) && message.contains("gatehouse serve"),
         "{message}"
@@ -81,9 +106,9 @@ fn without_the_tray_app_beside_it_gatehouse_says_where_it_looked() {
 }
 
 #[test]
-fn the_tray_app_writes_bridge_entries_that_run_the_command_line() {
+fn the_windows_executable_writes_bridge_entries_that_run_the_command_line() {
     let sandbox = Sandbox::new();
-    // `client register`, run by the tray app's executable.
+    // `client register`, run by the windows' executable.
     let mut app = sandbox.command_of(
         app_binary(),
         &["client", "register", "claude-desktop", "--dry-run"],

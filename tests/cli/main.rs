@@ -9,6 +9,7 @@ mod binaries;
 mod config;
 mod control;
 mod demo;
+mod desk;
 mod doctor;
 mod gateway;
 mod logs;

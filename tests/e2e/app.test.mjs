@@ -1,5 +1,7 @@
-// The real tray app under Xvfb, driven over WebDriver: tauri-driver (on
-// port 4444) starts WebKitWebDriver, which launches `gatehouse --open`.
+// The real app under Xvfb, driven over WebDriver: tauri-driver (on port
+// 4444) starts WebKitWebDriver, which launches the windows' process,
+// `gatehouse-app --open`; finding no Gatehouse running, it starts the tray
+// (`gatehouse-tray`, the core) as a person's first click would.
 // run.sh starts tauri-driver inside `dbus-run-session` with an unlocked
 // gnome-keyring and a throwaway $HOME and $GATEHOUSE_HOME.
 
@@ -12,6 +14,8 @@ import { Builder, By, until } from 'selenium-webdriver';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const app = process.env.GATEHOUSE_APP ?? path.join(root, 'target/debug/gatehouse-app');
+// The core's process, which the windows' process starts and which outlives it.
+const tray = path.join(path.dirname(app), 'gatehouse-tray');
 // The command line, for what the tests check from outside the app.
 const gatehouse = process.env.GATEHOUSE_CLI ?? path.join(root, 'target/debug/gatehouse');
 const home = process.env.GATEHOUSE_HOME;
@@ -31,22 +35,30 @@ async function launch(args) {
   return new Builder().usingServer('http://127.0.0.1:4444/').withCapabilities(capabilities).build();
 }
 
-/** Waits until no Gatehouse app process is left, so the next launch is a first instance. */
+/** Quits Gatehouse (the tray, as Quit in its menu does) and waits until
+ * neither it nor a windows' process is left, so the next launch is a first
+ * instance with a core of its own. */
 async function waitForExit() {
-  // Any process running the app, whatever its arguments; not the CLI, whose
-  // path differs.
-  const running = `^${app.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( |$)`;
-  for (let i = 0; i < 300; i++) {
-    let out = '';
-    try {
-      out = execFileSync('pgrep', ['-f', running], { encoding: 'utf8' });
-    } catch {
-      return; // pgrep exits 1 when nothing matches
-    }
-    if (!out.trim()) return;
-    await new Promise((r) => setTimeout(r, 100));
+  // Any process running the program, whatever its arguments; not the CLI,
+  // whose path differs.
+  const pattern = (program) => `^${program.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( |$)`;
+  try {
+    execFileSync('pkill', ['-TERM', '-f', pattern(tray)]);
+  } catch {
+    // pkill exits 1 when nothing matches
   }
-  throw new Error('the app did not exit after the session ended');
+  for (const program of [app, tray]) {
+    let gone = false;
+    for (let i = 0; i < 300 && !gone; i++) {
+      try {
+        execFileSync('pgrep', ['-f', pattern(program)], { encoding: 'utf8' });
+        await new Promise((r) => setTimeout(r, 100));
+      } catch {
+        gone = true; // pgrep exits 1 when nothing matches
+      }
+    }
+    if (!gone) throw new Error(`${path.basename(program)} did not exit after the session ended`);
+  }
 }
 
 async function stateOf(driver, name, wanted, timeoutMs = 30_000) {

@@ -1,14 +1,17 @@
 """The tray app's lifecycle, driven as a person drives it, under Xvfb.
 
-WebDriver cannot show this part: WebKitWebDriver kills the app once its last
-window closes. Here the window gets the same WM_DELETE_WINDOW message a
-window manager sends when the close button is clicked, and a second launch
-is a real second `gatehouse` process. The app is started as a person starts
-it, as `gatehouse`, which hands over to `gatehouse-app`.
+WebDriver cannot show this part: it starts the windows' process itself and
+kills it once its last window closes. Here Gatehouse is started as a person
+starts it, as `gatehouse`, which hands over to the tray (`gatehouse-tray`:
+the core and the icon); the tray starts the windows' process
+(`gatehouse-app`) when a window is wanted. A window gets the same
+WM_DELETE_WINDOW message a window manager sends when the close button is
+clicked, and a second launch is a real second `gatehouse` process.
 
 Run by `make e2e` under `xvfb-run` and `dbus-run-session`.
 """
 
+import json
 import os
 import re
 import signal
@@ -22,6 +25,9 @@ from Xlib import X, Xatom, display, protocol
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = Path(os.environ.get("GATEHOUSE_APP", ROOT / "target/debug/gatehouse"))
+WINDOWS = APP.parent / "gatehouse-app"
+PYTHON = ROOT / ".tools/venv/bin/python"
+CALL_TOOL = ROOT / "tests/e2e/call_tool.py"
 
 
 def wait_for(what, timeout=20.0, interval=0.1):
@@ -55,6 +61,23 @@ def web_processes(pid):
     return [p for p, comm in children(pid) if comm.startswith("WebKitWebProces")]
 
 
+def webkit_processes(pid):
+    """Any WebKit process (web or network) among `pid`'s children."""
+    return [p for p, comm in children(pid) if comm.startswith("WebKit")]
+
+
+def windows_processes():
+    """Live processes running the windows' executable, `gatehouse-app`."""
+    found = []
+    for exe in Path("/proc").glob("[0-9]*/exe"):
+        try:
+            if Path(os.readlink(exe)) == WINDOWS.resolve() and alive(int(exe.parent.name)):
+                found.append(int(exe.parent.name))
+        except OSError:
+            continue
+    return found
+
+
 def alive(pid):
     try:
         text = Path(f"/proc/{pid}/stat").read_text()
@@ -68,8 +91,8 @@ class Screen:
         self.display = display.Display()
         self.root = self.display.screen().root
 
-    def main_windows(self):
-        """Mapped top-level windows titled Gatehouse."""
+    def windows_titled(self, title):
+        """Mapped top-level windows with this title."""
         found = []
         for window in self.root.query_tree().children:
             try:
@@ -77,9 +100,17 @@ class Screen:
                 mapped = window.get_attributes().map_state == X.IsViewable
             except Exception:  # the window went away while we looked
                 continue
-            if name == "Gatehouse" and mapped:
+            if name == title and mapped:
                 found.append(window)
         return found
+
+    def main_windows(self):
+        """Mapped top-level windows titled Gatehouse."""
+        return self.windows_titled("Gatehouse")
+
+    def approval_dialogs(self):
+        """The approval dialog, when it is on screen."""
+        return self.windows_titled("Gatehouse: approve a tool call")
 
     def close(self, window):
         """What a window manager does when the close button is clicked."""
@@ -107,40 +138,88 @@ def test_close_keeps_running_in_the_tray_and_a_second_launch_reopens(sandbox):
     env, scratch = sandbox
     screen = Screen()
     log = open(scratch / "app.log", "w+")
-    app = subprocess.Popen([APP, "--open"], env=env, stderr=log, stdout=log)
+    tray = subprocess.Popen([APP, "--open"], env=env, stderr=log, stdout=log)
     try:
         windows = wait_for(screen.main_windows)
-        wait_for(lambda: web_processes(app.pid))
+        [window_pid] = wait_for(windows_processes)
+        wait_for(lambda: web_processes(window_pid))
+        # The resident process runs no web engine of its own.
+        assert not webkit_processes(tray.pid)
 
-        # The close button: the window and its webview go, the app stays.
+        # The close button: the window goes, and with it the windows'
+        # process and its WebKit processes; the tray stays.
         screen.close(windows[0])
         wait_for(lambda: not screen.main_windows())
-        wait_for(lambda: not web_processes(app.pid))
+        wait_for(lambda: not windows_processes())
         time.sleep(1)
-        assert app.poll() is None, "the app quit when its window closed"
-        assert not web_processes(app.pid), "a web process came back"
+        assert tray.poll() is None, "the tray quit when its window closed"
+        assert not webkit_processes(tray.pid)
 
-        # A second launch hands over to the first and exits at once.
+        # A second launch opens the window of the running Gatehouse and exits.
         second = subprocess.run([APP, "--open"], env=env, capture_output=True, timeout=20)
         assert second.returncode == 0, second.stderr
+        assert b"Gatehouse is already running" in second.stderr, second.stderr
         wait_for(screen.main_windows)
-        assert wait_for(lambda: web_processes(app.pid))
+        assert wait_for(windows_processes)
         text = (scratch / "app.log").read_text()
-        assert "another launch: focusing the main window" in text
         assert text.count("starting the core") == 1, "the second launch started its own core"
 
-        # SIGTERM: a clean exit that stops the servers first.
+        # SIGTERM: a clean exit that stops the servers first, and the
+        # windows go with the core.
         demo_pid = int(re.search(r"spawned pid=(\d+)", text).group(1))
         assert alive(demo_pid)
-        app.send_signal(signal.SIGTERM)
-        assert app.wait(timeout=20) == 0
+        tray.send_signal(signal.SIGTERM)
+        assert tray.wait(timeout=20) == 0
         text = (scratch / "app.log").read_text()
         assert "tray app exited" in text
         assert not alive(demo_pid), "the demo server outlived the app"
+        wait_for(lambda: not windows_processes())
+        wait_for(lambda: not screen.main_windows())
     finally:
-        if app.poll() is None:
-            app.kill()
-            app.wait()
+        if tray.poll() is None:
+            tray.kill()
+            tray.wait()
+
+
+def test_a_waiting_call_brings_up_the_dialog_in_a_process_that_ends_with_it(sandbox):
+    env, scratch = sandbox
+    write_config(env, f"[servers.demo]\ncommand = \"{APP}\"\nargs = [\"demo-server\"]\n")
+    screen = Screen()
+    log = open(scratch / "app.log", "w+")
+    # No window: Gatehouse as it runs all day, in the tray.
+    tray = subprocess.Popen([APP, "--addr", "127.0.0.1:0"], env=env, stderr=log, stdout=log)
+    call = None
+    try:
+        wait_for(lambda: "running tools=" in (scratch / "app.log").read_text())
+        assert not windows_processes() and not screen.main_windows()
+        gateway = json.loads(
+            subprocess.run([APP, "token", "show", "--json"], env=env, capture_output=True, check=True).stdout
+        )
+        # delete_note is destructive: the call waits for a person.
+        call = subprocess.Popen(
+            [PYTHON, CALL_TOOL, gateway["url"], gateway["token"], "demo__delete_note", '{"id": 1}'],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        wait_for(screen.approval_dialogs)
+        assert wait_for(windows_processes)
+        assert not screen.main_windows(), "only the dialog was asked for"
+
+        # Answered elsewhere (here, the CLI): the dialog closes, and the
+        # windows' process, with nothing left to show, ends.
+        pending = json.loads(
+            subprocess.run([APP, "approvals", "--pending", "--json"], env=env, capture_output=True, check=True).stdout
+        )
+        subprocess.run([APP, "approvals", "deny", str(pending[0]["id"])], env=env, check=True, capture_output=True)
+        out, err = call.communicate(timeout=30)
+        assert json.loads(out)["isError"], out
+        wait_for(lambda: not screen.approval_dialogs())
+        wait_for(lambda: not windows_processes())
+        assert tray.poll() is None
+    finally:
+        if call is not None and call.poll() is None:
+            call.kill()
+        tray.send_signal(signal.SIGTERM)
+        tray.wait(timeout=20)
 
 
 def write_config(env, text):
@@ -185,17 +264,23 @@ def test_a_launch_right_after_quit_waits_for_the_quitting_instance_then_starts(s
                 proc.wait()
 
 
-def test_a_launch_while_gatehouse_serve_runs_says_so_without_a_crash(sandbox):
+def test_a_launch_while_gatehouse_serve_runs_opens_its_window(sandbox):
     env, scratch = sandbox
     write_config(env, "")
+    screen = Screen()
     serve_log = open(scratch / "serve.log", "w+")
     serve = subprocess.Popen([APP, "serve", "--addr", "127.0.0.1:0"], env=env, stderr=serve_log, stdout=serve_log)
     try:
         wait_for(lambda: "gateway listening" in (scratch / "serve.log").read_text())
         app = subprocess.run([APP], env=env, capture_output=True, text=True, timeout=30)
-        assert app.returncode == 1, app.stderr
-        assert f"Gatehouse is already running (pid {serve.pid})" in app.stderr, app.stderr
+        assert app.returncode == 0, app.stderr
+        assert f"Gatehouse is already running (pid {serve.pid}); opening its window" in app.stderr, app.stderr
         assert "panicked" not in app.stderr, app.stderr
+        # The window shows the headless core's state.
+        [window] = wait_for(screen.main_windows)
+        assert serve.poll() is None
+        screen.close(window)
+        wait_for(lambda: not windows_processes())
         assert serve.poll() is None
     finally:
         serve.send_signal(signal.SIGTERM)

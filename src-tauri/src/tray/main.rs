@@ -73,7 +73,7 @@ fn launch(cli: &Cli) -> anyhow::Result<ExitCode> {
         Started::AlreadyRunning(pid) => {
             // A second launch: the person wants to see Gatehouse.
             eprintln!("Gatehouse is already running (pid {pid}); opening its window");
-            windows.open_main();
+            windows.detached().open_main();
             return Ok(ExitCode::SUCCESS);
         }
     };

@@ -17,6 +17,9 @@ pub static GL_PROBE_SKIPPED: AtomicBool = AtomicBool::new(false);
 #[derive(Debug, Clone)]
 pub struct Windows {
     config: Option<PathBuf>,
+    /// Whether its messages go to this process's stderr (else only to the
+    /// log file).
+    share_stderr: bool,
 }
 
 impl Windows {
@@ -24,7 +27,15 @@ impl Windows {
     pub fn new(cli: &Cli) -> Windows {
         Windows {
             config: cli.config.clone(),
+            share_stderr: true,
         }
+    }
+
+    /// For a launch that exits at once: the windows' process must not hold
+    /// on to its stdout and stderr (a caller reading them would wait for it).
+    pub fn detached(mut self) -> Windows {
+        self.share_stderr = false;
+        self
     }
 
     /// Opens (or focuses) the main window.
@@ -58,7 +69,10 @@ impl Windows {
         if GL_PROBE_SKIPPED.load(Ordering::Relaxed) {
             command.env_remove(GDK_GL);
         }
-        command.stdin(Stdio::null());
+        command.stdin(Stdio::null()).stdout(Stdio::null());
+        if !self.share_stderr {
+            command.stderr(Stdio::null());
+        }
         match command.spawn() {
             Ok(mut child) => {
                 tracing::debug!(pid = child.id(), main, "windows' process started");
