@@ -822,26 +822,30 @@ Measured by hand on the same machine (Gatehouse's own CPU per call is its
 **Changed: `gatehouse` no longer links the GUI.** `gatehouse serve` and the
 `gatehouse bridge` each stdio client spawns used to be the tray app's
 binary, which maps WebKitGTK, GTK and their dependencies (44 MiB of the
-65 MiB `serve` had with 10 servers). The tray app is now its own executable,
-`gatehouse-app`; `gatehouse` needs only libc, and `gatehouse` with no command
-hands over to the app. The memory table above is the result.
+65 MiB `serve` had with 10 servers). `gatehouse` now needs only libc, and
+`gatehouse` with no command hands over to the tray. The memory table above
+is the result.
 
-**Not met: the tray app with its window closed.** Where its resident memory
-goes (window never opened, 10 servers): libLLVM (44 MiB) and Mesa's software
-rasterizer (4 MiB), loaded by GTK 3's GLX probe when it opens the X display
-(on a desktop with a GPU the vendor's driver is loaded instead); the app's
-executable (17 MiB resident); WebKitGTK and JavaScriptCore (14 MiB, relocated
-at load); the flite speech-synthesis libraries WebKit links (9 MiB); GTK
-(4 MiB). `GDK_GL=disable` skips the GLX probe and measured 85 MiB instead of
-137 MiB, but with it the WebDriver end-to-end tests hung twice, so it is not
-shipped. And the table above is the best case, a window never opened: by
-hand (release build, 10 servers, the window opened, then closed with the
-window manager's close message), the app measured 137 MiB before, 501 MiB
-with the window open (its web process 263 MiB, WebKit's network process
-61 MiB) and 233 MiB once closed again: the web process goes, but the app
-keeps 35 MiB more and WebKit's network process stays for the app's
-lifetime. Reaching 80 MB means a tray process that does not link WebKit at
-all, with the window in a process of its own.
+**Changed: the windows are a process of their own.** The tray app used to be
+one process with Tauri and WebKit linked in. Window never opened, it held
+137 MiB: libLLVM (44 MiB) and Mesa's software rasterizer (4 MiB), loaded by
+GTK 3's OpenGL probe when it opens the X display; WebKitGTK and
+JavaScriptCore (14 MiB, relocated at load); the flite speech-synthesis
+libraries WebKit links (9 MiB); the executable (17 MiB). Once a window had
+been opened and closed it held 233 MiB, because WebKit's network process
+and the app's own growth stay for the process's lifetime. Now:
+- `gatehouse-tray` runs the core and the tray icon (tao and tray-icon, the
+  libraries Tauri itself uses, without a webview) and links no web engine.
+  It sets `GDK_GL=disable` for itself before GTK starts: it draws one icon,
+  and skipping the probe keeps libLLVM out. (In the single process that
+  setting had hung the WebDriver tests, because the webview draws with GL;
+  the windows' process is started without it.)
+- `gatehouse-app` shows the windows. The tray starts it when a window is
+  opened or a call waits for approval; it reaches the core over the control
+  socket and ends, with its WebKit processes, when its last window closes.
+  Opening a window now starts a process: about a second before it shows.
+
+The memory table above shows the three states.
 
 **Changed: per-call CPU, 150 → 107 µs (−28 %).** By `perf`, before: a
 third of Gatehouse's CPU in libc (memmove, malloc and free), the rest spread

@@ -60,7 +60,7 @@ fn launch(cli: &Cli) -> anyhow::Result<ExitCode> {
     let _guard = gatehouse_cli::init_logging(cli, &config, Some(&paths))?;
     if gatehouse_cli::detached::headless() {
         anyhow::bail!(
-            "no display (neither DISPLAY nor WAYLAND_DISPLAY is set), so the tray cannot start; \
+            "no display (neither DISPLAY nor WAYLAND_DISPLAY is set), so the tray app cannot start; \
              run `gatehouse serve` for the headless core"
         );
     }
@@ -140,7 +140,6 @@ fn run(
 ) -> anyhow::Result<()> {
     let mut event_loop = EventLoopBuilder::<Message>::with_user_event().build();
     let proxy = event_loop.create_proxy();
-    let tray = icon::create().context("cannot start the tray")?;
     {
         let proxy = proxy.clone();
         MenuEvent::set_event_handler(Some(move |event: MenuEvent| {
@@ -160,16 +159,32 @@ fn run(
     if open_main {
         windows.open_main();
     }
-    let core = core.clone();
-    let windows = windows.clone();
-    event_loop.run_return(move |event, _, flow| {
+    // Created once the loop runs, as macOS requires; kept on this thread.
+    let mut tray = None;
+    let mut failed = None;
+    let refresh = |tray: &tray_icon::TrayIcon| {
+        let servers = core.servers();
+        let pending = core.approvals().pending().len();
+        if let Err(err) = icon::refresh(tray, &servers, pending) {
+            tracing::warn!(%err, "cannot update the tray");
+        }
+    };
+    event_loop.run_return(|event, _, flow| {
         *flow = ControlFlow::Wait;
         match event {
+            Event::NewEvents(tao::event::StartCause::Init) => match icon::create() {
+                Ok(icon) => {
+                    refresh(&icon);
+                    tray = Some(icon);
+                }
+                Err(err) => {
+                    failed = Some(err);
+                    *flow = ControlFlow::Exit;
+                }
+            },
             Event::UserEvent(Message::Refresh) => {
-                let servers = core.servers();
-                let pending = core.approvals().pending().len();
-                if let Err(err) = icon::refresh(&tray, &servers, pending) {
-                    tracing::warn!(%err, "cannot update the tray");
+                if let Some(tray) = &tray {
+                    refresh(tray);
                 }
             }
             Event::UserEvent(Message::Menu(id)) => match id.as_ref() {
@@ -182,7 +197,10 @@ fn run(
             _ => {}
         }
     });
-    Ok(())
+    match failed {
+        Some(err) => Err(err).context("cannot start the tray"),
+        None => Ok(()),
+    }
 }
 
 /// Tells the event loop whenever any server's state or the waiting calls

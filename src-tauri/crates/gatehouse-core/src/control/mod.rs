@@ -12,8 +12,8 @@
 //! GUI's commands through the installed [`Desk`], and `Watch` streams its
 //! events until the window process hangs up.
 //!
-//! Windows (named pipes) is not implemented yet: there, [`Client::connect`]
-//! says so and the core serves no control channel.
+//! On Windows the same requests travel over a named pipe (`windows.rs`);
+//! everything above the transport is shared (`connection.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -360,308 +360,27 @@ async fn answer(parts: &Parts, request: Request) -> Response {
     }
 }
 
-#[cfg(unix)]
-pub use unix::Client;
-#[cfg(unix)]
-pub(crate) use unix::serve;
+pub use connection::Client;
 
-#[cfg(not(unix))]
-pub use unsupported::Client;
-#[cfg(not(unix))]
-pub(crate) use unsupported::serve;
-
-#[cfg(unix)]
-mod unix {
-    use super::*;
-
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-    use tokio::net::{UnixListener, UnixStream};
-    use tokio_util::sync::CancellationToken;
-    use tokio_util::task::TaskTracker;
-
-    /// Most bytes read from one connection: the CLI sends one short request.
-    const MAX_REQUEST: usize = 64 * 1024;
-
-    /// Binds the socket (replacing a stale one: the caller holds the instance
-    /// lock) and answers requests until `token` is cancelled.
-    pub(crate) fn serve(
-        runtime_dir: &Path,
-        parts: Parts,
-        token: CancellationToken,
-        tracker: &TaskTracker,
-    ) -> std::io::Result<PathBuf> {
-        use std::os::unix::fs::PermissionsExt;
-
-        let path = runtime_dir.join(SOCKET_NAME);
-        match std::fs::remove_file(&path) {
-            Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
-            _ => {}
-        }
-        let listener = UnixListener::bind(&path)?;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-        let connections = tracker.clone();
-        tracker.spawn(async move {
-            loop {
-                let stream = tokio::select! {
-                    () = token.cancelled() => break,
-                    accepted = listener.accept() => match accepted {
-                        Ok((stream, _)) => stream,
-                        Err(err) => {
-                            tracing::warn!(%err, "control socket accept failed");
-                            continue;
-                        }
-                    },
-                };
-                let parts = parts.clone();
-                let token = token.clone();
-                connections.spawn(async move {
-                    tokio::select! {
-                        () = token.cancelled() => {}
-                        result = handle(stream, &parts) => if let Err(err) = result {
-                            tracing::debug!(%err, "control connection ended");
-                        },
-                    }
-                });
-            }
-        });
-        Ok(runtime_dir.join(SOCKET_NAME))
-    }
-
-    async fn handle(stream: UnixStream, parts: &Parts) -> std::io::Result<()> {
-        let (read, mut write) = stream.into_split();
-        let mut lines = BufReader::new(read.take(MAX_REQUEST as u64)).lines();
-        while let Some(line) = lines.next_line().await? {
-            let request = match serde_json::from_str::<Request>(&line) {
-                Ok(request) => request,
-                Err(err) => {
-                    send(
-                        &mut write,
-                        &Response::Error(format!("not a request: {err}")),
-                    )
-                    .await?;
-                    continue;
-                }
-            };
-            // Reads are frequent (every bridge start, the CLI) and dull; changes
-            // are worth a line.
-            if matches!(
-                request,
-                Request::Token
-                    | Request::Gateway
-                    | Request::List
-                    | Request::Show { .. }
-                    | Request::Logs { .. }
-                    | Request::Pending
-                    | Request::Invoke { .. }
-                    | Request::Watch
-            ) {
-                tracing::debug!(?request, "control request");
-            } else {
-                tracing::info!(?request, "control request");
-            }
-            if let Request::Logs {
-                server,
-                follow: true,
-            } = &request
-            {
-                return follow_logs(&mut write, &parts.supervisor, server).await;
-            }
-            if let Request::Watch = request {
-                return match parts.desk() {
-                    Some(desk) => watch(&mut write, &mut lines, desk.as_ref()).await,
-                    None => send(&mut write, &Response::Error(NO_DESK.to_owned())).await,
-                };
-            }
-            send(&mut write, &answer(parts, request).await).await?;
-        }
-        Ok(())
-    }
-
-    async fn send(
-        write: &mut tokio::net::unix::OwnedWriteHalf,
-        response: &Response,
-    ) -> std::io::Result<()> {
-        let mut out = serde_json::to_vec(response).map_err(std::io::Error::other)?;
-        out.push(b'\n');
-        write.write_all(&out).await
-    }
-
-    /// The recent lines, then each new one, until the client hangs up.
-    async fn follow_logs(
-        write: &mut tokio::net::unix::OwnedWriteHalf,
-        supervisor: &Supervisor,
-        server: &str,
-    ) -> std::io::Result<()> {
-        let Some((recent, mut live)) = supervisor.logs(server) else {
-            return send(
-                write,
-                &Response::Error(format!("there is no server `{server}`")),
-            )
-            .await;
-        };
-        send(
-            write,
-            &Response::Log(recent.iter().map(LogReport::from_line).collect()),
-        )
-        .await?;
-        loop {
-            let line = match live.recv().await {
-                Ok(line) => LogReport::from_line(&line),
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => LogReport {
-                    time_ms: 0,
-                    stream: "gatehouse".to_owned(),
-                    text: format!("… {missed} lines skipped: this reader fell behind"),
-                },
-                // The server was removed from the config.
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
-            };
-            send(write, &Response::Log(vec![line])).await?;
-        }
-    }
-
-    /// The present state, then each change, until the client hangs up: a
-    /// window process that went away must stop counting as a watcher at
-    /// once (the tray then opens the approval dialog itself).
-    async fn watch(
-        write: &mut tokio::net::unix::OwnedWriteHalf,
-        lines: &mut tokio::io::Lines<BufReader<tokio::io::Take<tokio::net::unix::OwnedReadHalf>>>,
-        desk: &dyn Desk,
-    ) -> std::io::Result<()> {
-        use tokio::sync::broadcast::error::RecvError;
-
-        let mut live = desk.subscribe();
-        for event in desk.snapshot() {
-            send(write, &Response::Event(event)).await?;
-        }
-        loop {
-            tokio::select! {
-                received = live.recv() => match received {
-                    Ok(event) => send(write, &Response::Event(event)).await?,
-                    // Fell behind: the present state says all the missed ones did.
-                    Err(RecvError::Lagged(_)) => {
-                        for event in desk.snapshot() {
-                            send(write, &Response::Event(event)).await?;
-                        }
-                    }
-                    Err(RecvError::Closed) => return Ok(()),
-                },
-                line = lines.next_line() => match line? {
-                    // Nothing more is expected on this connection; EOF is the hang-up.
-                    Some(_) => {}
-                    None => return Ok(()),
-                },
-            }
-        }
-    }
-
-    use tokio::io::AsyncReadExt;
-
-    /// A connection to the running Gatehouse.
-    #[derive(Debug)]
-    pub struct Client {
-        lines: tokio::io::Lines<BufReader<tokio::net::unix::OwnedReadHalf>>,
-        write: tokio::net::unix::OwnedWriteHalf,
-    }
-
-    impl Client {
-        /// Connects to the Gatehouse whose runtime directory is `runtime_dir`.
-        ///
-        /// # Errors
-        /// [`ClientError::NotRunning`] when nothing listens there.
-        pub async fn connect(runtime_dir: &Path) -> Result<Client, ClientError> {
-            let socket = runtime_dir.join(SOCKET_NAME);
-            let stream = UnixStream::connect(&socket)
-                .await
-                .map_err(|_| ClientError::NotRunning { socket })?;
-            let (read, write) = stream.into_split();
-            Ok(Client {
-                lines: BufReader::new(read).lines(),
-                write,
-            })
-        }
-
-        /// The next answer on a streaming request (`Logs` with `follow`);
-        /// `None` when Gatehouse ends the stream.
-        ///
-        /// # Errors
-        /// A transport or protocol error.
-        pub async fn next(&mut self) -> Result<Option<Response>, ClientError> {
-            match self.lines.next_line().await? {
-                Some(line) => Ok(Some(serde_json::from_str(&line)?)),
-                None => Ok(None),
-            }
-        }
-
-        /// Sends `request` without waiting for an answer: for a streaming
-        /// request (`Watch`), whose answers [`Client::next`] reads.
-        ///
-        /// # Errors
-        /// A transport error.
-        pub async fn send(&mut self, request: &Request) -> Result<(), ClientError> {
-            let mut line = serde_json::to_vec(request)?;
-            line.push(b'\n');
-            self.write.write_all(&line).await?;
-            Ok(())
-        }
-
-        /// Sends `request` and waits for the answer.
-        ///
-        /// # Errors
-        /// [`ClientError::Refused`] with Gatehouse's sentence, or a transport error.
-        pub async fn call(&mut self, request: &Request) -> Result<Response, ClientError> {
-            self.send(request).await?;
-            let Some(answer) = self.lines.next_line().await? else {
-                return Err(ClientError::Io(std::io::ErrorKind::UnexpectedEof.into()));
-            };
-            match serde_json::from_str(&answer)? {
-                Response::Error(message) => Err(ClientError::Refused(message)),
-                response => Ok(response),
-            }
-        }
-    }
+/// Starts answering requests on this platform's channel, until `token` is
+/// cancelled; returns its address (the socket's path, the pipe's name).
+pub(crate) fn serve(
+    runtime_dir: &Path,
+    parts: Parts,
+    token: tokio_util::sync::CancellationToken,
+    tracker: &tokio_util::task::TaskTracker,
+) -> std::io::Result<PathBuf> {
+    platform::serve(runtime_dir, parts, token, tracker)
 }
 
-#[cfg(not(unix))]
-mod unsupported {
-    use super::*;
+#[cfg(unix)]
+#[path = "unix.rs"]
+mod platform;
+#[cfg(windows)]
+#[path = "windows.rs"]
+mod platform;
+#[cfg(not(any(unix, windows)))]
+#[path = "unsupported.rs"]
+mod platform;
 
-    use tokio_util::sync::CancellationToken;
-    use tokio_util::task::TaskTracker;
-
-    pub(crate) fn serve(
-        _runtime_dir: &Path,
-        _parts: Parts,
-        _token: CancellationToken,
-        _tracker: &TaskTracker,
-    ) -> std::io::Result<PathBuf> {
-        Err(std::io::Error::other(
-            "no control channel on this platform yet",
-        ))
-    }
-
-    /// A connection to the running Gatehouse (not available here).
-    #[derive(Debug)]
-    pub struct Client;
-
-    impl Client {
-        /// Always [`ClientError::Unsupported`] on this platform.
-        pub async fn connect(_runtime_dir: &Path) -> Result<Client, ClientError> {
-            Err(ClientError::Unsupported)
-        }
-
-        /// Unreachable: there is no connection.
-        pub async fn next(&mut self) -> Result<Option<Response>, ClientError> {
-            Err(ClientError::Unsupported)
-        }
-
-        /// Unreachable: there is no connection.
-        pub async fn send(&mut self, _request: &Request) -> Result<(), ClientError> {
-            Err(ClientError::Unsupported)
-        }
-
-        /// Unreachable: there is no connection.
-        pub async fn call(&mut self, _request: &Request) -> Result<Response, ClientError> {
-            Err(ClientError::Unsupported)
-        }
-    }
-}
+mod connection;
