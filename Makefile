@@ -8,7 +8,7 @@ BIN := target/$(PROFILE)/gatehouse
 # Runs under a private session bus with an unlocked, throwaway keyring.
 KEYRING_SESSION := dbus-run-session -- scripts/with-keyring.sh
 
-.PHONY: run serve test setup-run setup-test ui app lint test-rust test-ui test-clients e2e bench clean
+.PHONY: run serve test setup-run setup-test ui app lint test-rust test-ui test-clients e2e bench check-windows clean
 
 ## Build everything and start the tray app (headless machines: `make serve`).
 run: setup-run ui
@@ -62,6 +62,12 @@ e2e: ui
 	cargo build --locked
 	xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" dbus-run-session -- tests/e2e/run.sh
 	@echo "Screenshots: target/e2e/*.png"
+
+## The Windows build, checked from Linux (not part of `make test`: it needs
+## the Windows target and MinGW, which `rustup target add x86_64-pc-windows-gnu`
+## and `apt-get install gcc-mingw-w64-x86-64` provide).
+check-windows: ui
+	CARGO_TARGET_DIR=target/windows-check cargo clippy --workspace --locked --target x86_64-pc-windows-gnu -- -D warnings
 
 ## Gatehouse against the other gateways and bridges (release builds, same
 ## backend, same load); rewrites docs/BENCHMARKS.md. Not part of `make test`.

@@ -69,7 +69,7 @@ fn launch(cli: &Cli) -> anyhow::Result<ExitCode> {
     let signals = gatehouse_cli::serve::ShutdownSignals::install()?;
     let windows = windows::Windows::new(cli);
     let core = match start_core(&paths, &config, cli, &runtime)? {
-        Started::Core(core) => Arc::new(core),
+        Started::Core(core) => core,
         Started::AlreadyRunning(pid) => {
             // A second launch: the person wants to see Gatehouse.
             eprintln!("Gatehouse is already running (pid {pid}); opening its window");
@@ -86,7 +86,7 @@ fn launch(cli: &Cli) -> anyhow::Result<ExitCode> {
 }
 
 enum Started {
-    Core(Core),
+    Core(Arc<Core>),
     /// Another core answers on these files (a tray, or `gatehouse serve`).
     AlreadyRunning(u32),
 }
@@ -102,7 +102,7 @@ fn start_core(
 ) -> anyhow::Result<Started> {
     let gateway = gatehouse_cli::gateway_request(&cli.gateway);
     match Core::start(paths.clone(), config, &gateway) {
-        Ok(core) => Ok(Started::Core(core)),
+        Ok(core) => Ok(Started::Core(Arc::new(core))),
         Err(gatehouse_core::Error::AlreadyRunning { pid: Some(pid), .. })
             if runtime
                 .block_on(gatehouse_cli::detached::gateway(paths))
@@ -113,7 +113,11 @@ fn start_core(
         Err(gatehouse_core::Error::AlreadyRunning { pid: Some(pid), .. })
             if gatehouse_cli::relaunch::wait_for_quitting(pid) =>
         {
-            Ok(Started::Core(Core::start(paths.clone(), config, &gateway)?))
+            Ok(Started::Core(Arc::new(Core::start(
+                paths.clone(),
+                config,
+                &gateway,
+            )?)))
         }
         Err(err) => Err(err).context("cannot start Gatehouse"),
     }

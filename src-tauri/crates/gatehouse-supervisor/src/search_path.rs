@@ -9,10 +9,11 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 /// How long the login shell may take to report its `PATH`.
-const SHELL_TIMEOUT: Duration = Duration::from_secs(3);
+#[cfg(unix)]
+const SHELL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+#[cfg(unix)]
 const MARK: &str = "__GATEHOUSE_PATH__";
 
 /// The search path: `current` first, then the login shell's extra entries.
@@ -47,6 +48,7 @@ pub fn search_path(current: Option<OsString>) -> (OsString, usize) {
 fn login_shell_path() -> Option<OsString> {
     use std::os::unix::ffi::OsStringExt;
     use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
 
     let shell = std::env::var_os("SHELL").filter(|s| !s.is_empty())?;
     let mut child = Command::new(&shell)
