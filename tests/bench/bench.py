@@ -866,22 +866,44 @@ wake-ups, JSON and the call log. What changed:
 
 **Not met: 70 % of direct stdio at concurrency 32.** Direct stdio pays none
 of the above: its client writes a line to a pipe, and it runs one echo
-server per session. What is left is mostly rmcp's per-request session
-machinery and allocation. Tried and not taken: mimalloc as the global
-allocator cut another 24 % of CPU per call, but `serve`'s idle RSS with 10
-servers went from 22 to 34 MiB, over that target.
+server per session. Tried and not taken: mimalloc as the global allocator
+cut another 24 % of CPU per call, but `serve`'s idle RSS with 10 servers
+went from 22 to 34 MiB, over that target.
 
 The *HTTP floor* row shows how far any HTTP gateway could get here: an
 endpoint (tests/loadgen `http-floor`, axum) that decodes each request and
 answers it as the echo server would, with no session, no policy, no log
 and no server behind it. What it costs is HTTP itself, the load
-generator's client included, on the same 2 cores. At concurrency 32 it
-runs faster than direct stdio, whose 32 echo-server processes share the 2
-cores, so HTTP is not what keeps Gatehouse from 70 % of direct stdio there:
-its own work per call is. The largest part of that is rmcp's Streamable
-HTTP session service (a worker task and channels per request, SSE
-framing); getting under a third of it would mean serving `tools/call` on a
-path of Gatehouse's own beside rmcp's.
+generator's client included, on the same 2 cores.
+
+Why 70 % is out of reach for a gateway that does its job, from these
+figures (2 cores, so calls/s turn into CPU per call for everything on the
+machine): the floor's 75,000 calls/s mean about 26 µs of CPU per call for
+HTTP, both ends; direct stdio's 45,000 calls/s mean about 44 µs per call
+for a pipe round trip through an echo server, both ends. A gateway pays
+both hops: even one that only relayed bytes would need about 26 + 44 µs,
+less the load generator's own stdio side, so it would top out at roughly
+80 % of direct stdio. 70 % then leaves under 10 µs per call for everything
+Gatehouse does of its own: routing, the policy check, the request id
+remapping, and the hash-chained call-log row in SQLite.
+
+Where Gatehouse's CPU goes now (`perf record -g`, release `serve`, 32
+sessions on `/mcp/echo`, shares of its CPU including callees): rmcp's
+Streamable HTTP server about a quarter (`handle_post` 9.5 %, the session
+worker 6.7 %, the per-request service task 9.7 %, SSE framing 2.9 %);
+rmcp's client session to the server's stdio about 15 % (sending 5.4 %,
+receiving 6.7 %, of which 4.9 % parses the result into rmcp's types,
+which the gateway then does not use); the call-log writer 8.1 %; the
+gateway's own handler, with the policy check and the forward, 11.8 %; the
+rest is hyper, the kernel's TCP and pipe writes, and allocation. Serving
+`tools/call` on a path of Gatehouse's own, beside rmcp's server and
+client, would remove at most the two rmcp shares, about 40 % of
+Gatehouse's 107 µs per call: with everything else on the machine (176 µs
+per call in all at 11,300 calls/s) that makes about 15,000 calls/s, a third
+of direct stdio. Not done: it would mean a
+second implementation of the protocol's calls (sessions, both eras,
+cancellation, progress) beside the official SDK the design asks for, for
+a gain that still misses the target.
 """
 
 
