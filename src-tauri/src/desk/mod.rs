@@ -60,7 +60,7 @@ impl Service {
             events: events.clone(),
         };
         core.serve_windows(Arc::new(service.clone()));
-        tokio::spawn(announce(core, events));
+        announce(core, &events);
         service
     }
 
@@ -70,11 +70,7 @@ impl Service {
     }
 
     fn publish(&self, name: &str, payload: Value) {
-        // No receiver: no window is open, which is fine.
-        let _ = self.events.send(Event {
-            name: name.to_owned(),
-            payload,
-        });
+        publish(&self.events, name, payload);
     }
 
     fn publish_servers(&self, core: &Core) {
@@ -178,20 +174,17 @@ impl gatehouse_core::desk::Desk for Service {
     }
 }
 
-/// Publishes the core's changes as they happen, until the core is gone.
-fn announce(core: &Core, events: broadcast::Sender<Event>) -> impl Future<Output = ()> + use<> {
+/// Publishes the core's changes as they happen, until the core is gone:
+/// servers and waiting calls at once, log rows at most four times a second
+/// (the Activity view reloads on each), on tasks of their own so that the
+/// one's pause never holds up the other.
+fn announce(core: &Core, events: &broadcast::Sender<Event>) {
     let mut servers = core.watch_servers();
     let mut pending = core.approvals().watch_pending();
-    let mut log = core.approvals().watch_log();
     let approvals = core.approvals().clone();
-    async move {
-        let send = |name: &str, payload: Value| {
-            let _ = events.send(Event {
-                name: name.to_owned(),
-                payload,
-            });
-        };
-        let mut log_open = true;
+    let sender = events.clone();
+    tokio::spawn(async move {
+        let send = |name: &str, payload: Value| publish(&sender, name, payload);
         loop {
             tokio::select! {
                 changed = servers.changed() => {
@@ -211,18 +204,25 @@ fn announce(core: &Core, events: broadcast::Sender<Event>) -> impl Future<Output
                     let snapshot = servers.borrow().clone();
                     send(SERVERS_CHANGED, servers_payload(snapshot, &approvals));
                 }
-                changed = log.changed(), if log_open => {
-                    if changed.is_err() {
-                        log_open = false;
-                        continue;
-                    }
-                    send(ACTIVITY_CHANGED, Value::Null);
-                    // At most four a second: the Activity view reloads on each.
-                    tokio::time::sleep(Duration::from_millis(250)).await;
-                }
             }
         }
-    }
+    });
+    let mut log = core.approvals().watch_log();
+    let sender = events.clone();
+    tokio::spawn(async move {
+        while log.changed().await.is_ok() {
+            publish(&sender, ACTIVITY_CHANGED, Value::Null);
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    });
+}
+
+fn publish(events: &broadcast::Sender<Event>, name: &str, payload: Value) {
+    // No receiver: no window is open, which is fine.
+    let _ = events.send(Event {
+        name: name.to_owned(),
+        payload,
+    });
 }
 
 fn servers_payload(
