@@ -459,6 +459,7 @@ fn launch_tray() -> anyhow::Result<ExitCode> {
 /// When `program` cannot be started.
 pub fn hand_over(program: &std::path::Path, env: &[(&str, &str)]) -> anyhow::Result<ExitCode> {
     let mut command = std::process::Command::new(program);
+    // Every argument but the first, which is this program's own name.
     command
         .args(std::env::args_os().skip(1))
         .envs(env.iter().copied());

@@ -33,6 +33,9 @@ pub fn follow(handle: AppHandle, mut stream: Client) {
                 }
             }
         }
+        // The stream ends when the core does (Quit, SIGTERM, a crash): with
+        // no core behind them the windows can show nothing true, so they go
+        // too. That is the normal end of this process, hence status 0.
         tracing::info!("Gatehouse quit: closing its windows");
         handle.exit(0);
     });

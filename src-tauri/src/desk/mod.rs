@@ -102,6 +102,8 @@ impl Service {
                 commands::answer_approval(core, id, answer)?;
                 if answer == Answer::AllowAlways {
                     // The tool's policy changed: the Servers view shows it.
+                    // (The waiting-calls change is announced before
+                    // `Approvals::answer` records the rule, so it may not.)
                     self.publish_servers(core);
                 }
                 reply(())

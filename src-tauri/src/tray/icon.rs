@@ -181,38 +181,22 @@ fn decode_png(bytes: &[u8]) -> Result<(Vec<u8>, u32, u32), String> {
 }
 
 fn menu(servers: &[ServerStatus], pending: usize) -> Result<Menu, Error> {
+    // A line that can be chosen, or (not `enabled`) one that only informs.
+    let item = |id: String, text: String, enabled: bool| {
+        MenuItem::with_id(MenuId::new(id), text, enabled, None)
+    };
     let menu = Menu::new();
-    menu.append(&MenuItem::with_id(
-        MenuId::new("summary"),
-        summary(servers, pending),
-        false,
-        None,
-    ))?;
+    menu.append(&item("summary".into(), summary(servers, pending), false))?;
     if let Some(line) = pending_line(pending) {
-        menu.append(&MenuItem::with_id(MenuId::new(APPROVALS), line, true, None))?;
+        menu.append(&item(APPROVALS.into(), line, true))?;
     }
     for (idx, line) in server_lines(servers).into_iter().enumerate() {
-        menu.append(&MenuItem::with_id(
-            MenuId::new(format!("server-{idx}")),
-            line,
-            false,
-            None,
-        ))?;
+        menu.append(&item(format!("server-{idx}"), line, false))?;
     }
     menu.append(&PredefinedMenuItem::separator())?;
-    menu.append(&MenuItem::with_id(
-        MenuId::new(OPEN),
-        "Open Gatehouse",
-        true,
-        None,
-    ))?;
+    menu.append(&item(OPEN.into(), "Open Gatehouse".into(), true))?;
     menu.append(&PredefinedMenuItem::separator())?;
-    menu.append(&MenuItem::with_id(
-        MenuId::new(QUIT),
-        "Quit Gatehouse",
-        true,
-        None,
-    ))?;
+    menu.append(&item(QUIT.into(), "Quit Gatehouse".into(), true))?;
     Ok(menu)
 }
 
